@@ -1,0 +1,139 @@
+/**
+ * The effective configuration of one server process. Keys mirror the YAML tree under `app:`
+ * (snake_case, same nesting) so that a value can be traced from the file to the code.
+ * Sizes are bytes, durations are seconds, after parsing.
+ */
+export type JournalMode = 'wal' | 'delete' | 'truncate' | 'persist' | 'memory' | 'off';
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+export type StorageBackend = 'local' | 's3';
+
+export interface AppConfig {
+  server: {
+    addr: string;
+    port: number;
+    /** Directory for the SQLite file (default URL), the generated JWT secret and backups. */
+    data_dir: string;
+    /** Largest JSON (non-upload) request body, bytes. */
+    body_limit: number;
+    /** Directory of the built web app (static export); empty = the one built in this repo. */
+    web_root: string;
+    /** Public origin used in links (share URLs); empty = derived from the request. */
+    public_url: string;
+  };
+  logging: {
+    level: LogLevel;
+    /** `auto` = pretty on a TTY, JSON otherwise. */
+    format: 'auto' | 'json' | 'pretty';
+  };
+  database: {
+    url: string;
+    max_connections: number;
+    min_connections: number;
+    journal_mode: JournalMode;
+    /** SQLite busy timeout, milliseconds. */
+    busy_timeout_ms: number;
+  };
+  storage: {
+    backend: StorageBackend;
+    /** Local storage root (files and tus partial uploads live below it). */
+    root: string;
+    s3: {
+      endpoint: string;
+      region: string;
+      bucket: string;
+      access_key_id: string;
+      secret_access_key: string;
+      force_path_style: boolean;
+      prefix: string;
+    };
+  };
+  jwt: {
+    /** Empty = generate once and store in `<data_dir>/jwt-secret` (mode 0600). */
+    secret: string;
+    ttl_seconds: number;
+    leeway_seconds: number;
+    refresh_ttl_seconds: number;
+    cleanup_interval_seconds: number;
+    enable_refresh_token_rotation: boolean;
+  };
+  room: {
+    defaults: {
+      password: string | null;
+      max_times_entered: number;
+      max_size: number;
+      permissions: { read: boolean; edit: boolean; share: boolean; delete: boolean };
+    };
+    /** Deployment caps: creation and settings may not exceed them. */
+    limits: {
+      max_size: number;
+      max_times_entered: number;
+    };
+    expiry: {
+      allowed_ages: number[];
+      default_age: number;
+    };
+    share_disabled_lock_duration: number;
+    max_message_bytes: number;
+  };
+  auth: {
+    /** Wrong-password attempts allowed per room and per client within the window. */
+    password_attempts: { max: number; window_seconds: number };
+  };
+  upload: {
+    reservation_ttl_seconds: number;
+    /** Largest single file accepted by any upload route, bytes. */
+    max_file_size: number;
+    /** Largest multipart request body (simple and one-shot uploads), bytes. */
+    max_request_size: number;
+    /** Chunk size the web client uses for tus PATCH requests, bytes. */
+    chunk_size: number;
+  };
+  gc: {
+    interval_seconds: number;
+    batch_limit: number;
+  };
+  realtime: {
+    /** Empty = in-process event bus; `redis://…` = Redis pub/sub across instances. */
+    redis_url: string;
+    max_connections: number;
+    max_connections_per_room: number;
+    ping_interval_seconds: number;
+    connect_timeout_seconds: number;
+  };
+  middleware: {
+    tracing: { enabled: boolean; level: LogLevel; include_headers: boolean; include_body: boolean };
+    request_id: { enabled: boolean; header_name: string; generate_if_missing: boolean };
+    compression: { enabled: boolean; min_content_length: number };
+    cors: {
+      enabled: boolean;
+      allowed_origins: string[];
+      allowed_methods: string[];
+      allowed_headers: string[];
+      allow_credentials: boolean;
+      max_age: number;
+      expose_headers: string[];
+    };
+    security: {
+      enabled: boolean;
+      content_type_options: boolean;
+      frame_options: string;
+      xss_protection: string;
+      strict_transport_security: string;
+      referrer_policy: string;
+      content_security_policy: string;
+    };
+    rate_limit: {
+      enabled: boolean;
+      /** Requests allowed per client per `window_seconds` after the burst is used. */
+      per_second: number;
+      burst_size: number;
+      cleanup_interval_seconds: number;
+      /** Empty = per-process memory; else shared through Redis (falls back to realtime.redis_url). */
+      redis_url: string;
+    };
+    /** Proxies whose X-Forwarded-For is believed: `false`, `true`, a hop count, or CIDR/IP list. */
+    trusted_proxies: string[];
+  };
+  admin: { token: string };
+  metrics: { enabled: boolean; token: string };
+}
