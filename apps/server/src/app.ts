@@ -1,0 +1,211 @@
+import { randomUUID } from 'node:crypto';
+import { constants as zlib } from 'node:zlib';
+
+import compress from '@fastify/compress';
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import pino from 'pino';
+
+import type { AppConfig } from './config/types.js';
+import type { Database } from './db/index.js';
+import { installErrorHandling, sendError, toAppError } from './http/error-handler.js';
+import { registerOpenApi } from './http/openapi.js';
+import { installSecurityHeaders } from './http/security-headers.js';
+import { DEFAULT_WEB_ROOT, registerWebApp } from './http/web-app.js';
+import { AttemptLimiter } from './lib/attempt-limiter.js';
+import { type Clock, systemClock } from './lib/clock.js';
+import { AppError } from './lib/errors.js';
+import { roomsRoutes } from './modules/rooms/rooms.routes.js';
+import { RoomsService } from './modules/rooms/rooms.service.js';
+import { SessionAuthenticator } from './modules/sessions/session-auth.js';
+import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
+import { SessionsService } from './modules/sessions/sessions.service.js';
+import { TokenSigner } from './modules/sessions/token-signer.js';
+import { systemRoutes } from './modules/system/system.routes.js';
+import { type RealtimeStats, SystemService } from './modules/system/system.service.js';
+import type { EventBus } from './realtime/events.js';
+import { MemoryEventBus } from './realtime/memory-event-bus.js';
+import type { BlobStorage } from './storage/blob-storage.js';
+
+export interface AppDeps {
+  config: AppConfig;
+  database: Database;
+  storage: BlobStorage;
+  clock?: Clock;
+  /** Domain events for the realtime layer; in-process by default. */
+  events?: EventBus;
+  /** The process logger; tests omit it and get a silent one. */
+  logger?: FastifyBaseLogger;
+  startedAt?: number;
+}
+
+/** Headers a cross-origin client (tus-js-client above all) must be able to read. */
+const EXPOSED_HEADERS = [
+  'X-Request-Id',
+  'Retry-After',
+  'Content-Disposition',
+  'Location',
+  'Upload-Offset',
+  'Upload-Length',
+  'Upload-Metadata',
+  'Upload-Expires',
+  'Tus-Version',
+  'Tus-Resumable',
+  'Tus-Max-Size',
+  'Tus-Extension',
+];
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * `trusted_proxies`: [] → trust nothing; ['true'] → trust every hop; ['2'] → trust that many
+ * hops; else addresses, CIDRs or proxy-addr names (`loopback`, …).
+ */
+export function trustProxySetting(
+  list: string[],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (list.length === 0) return false;
+  if (list.length === 1) {
+    const only = list[0]!.trim().toLowerCase();
+    if (only === 'true') return true;
+    if (only === 'false') return false;
+    if (/^\d+$/.test(only)) {
+      const hops = Number(only);
+      return (_address, hop) => hop < hops;
+    }
+  }
+  return list;
+}
+
+/**
+ * The composition root: builds the Fastify app from its dependencies, wires plugins, error
+ * handling and module routes. It never listens, so tests drive it with `app.inject()`.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const clock = deps.clock ?? systemClock;
+  const requestId = config.middleware.request_id;
+  const requestIdHeader = requestId.header_name.toLowerCase();
+
+  const app = Fastify({
+    loggerInstance: deps.logger ?? pino({ level: 'silent' }),
+    bodyLimit: config.server.body_limit,
+    trustProxy: trustProxySetting(config.middleware.trusted_proxies),
+    logController: new LogController({ disableRequestLogging: !config.middleware.tracing.enabled }),
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 1024 },
+    // Errors raised before routing (e.g. a URL that does not decode) bypass the error handler.
+    frameworkErrors: (error, _request, reply) => {
+      void sendError(reply, toAppError(error));
+    },
+    genReqId(req) {
+      const incoming = requestId.enabled ? req.headers[requestIdHeader] : undefined;
+      if (typeof incoming === 'string' && REQUEST_ID.test(incoming)) return incoming;
+      return randomUUID();
+    },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  // The web app registers last (its static routes must not shadow the API); the 404 handler
+  // reaches it through this holder.
+  const web: { serve?: (request: FastifyRequest, reply: FastifyReply) => unknown } = {};
+  installErrorHandling(app, { fallback: (request, reply) => web.serve?.(request, reply) });
+  installSecurityHeaders(app, config.middleware.security);
+
+  if (requestId.enabled) {
+    app.addHook('onSend', async (request, reply, payload) => {
+      const echoed = typeof request.headers[requestIdHeader] === 'string';
+      if (echoed || requestId.generate_if_missing) reply.header(requestId.header_name, request.id);
+      return payload;
+    });
+  }
+
+  const corsConfig = config.middleware.cors;
+  if (corsConfig.enabled) {
+    await app.register(cors, {
+      origin: corsConfig.allowed_origins.includes('*') ? '*' : corsConfig.allowed_origins,
+      methods: corsConfig.allowed_methods,
+      ...(corsConfig.allowed_headers.includes('*') ? {} : { allowedHeaders: corsConfig.allowed_headers }),
+      credentials: corsConfig.allow_credentials,
+      maxAge: corsConfig.max_age,
+      exposedHeaders: [...new Set([...corsConfig.expose_headers, ...EXPOSED_HEADERS])],
+    });
+  }
+
+  const compression = config.middleware.compression;
+  if (compression.enabled) {
+    await app.register(compress, {
+      global: true,
+      threshold: compression.min_content_length,
+      encodings: ['br', 'gzip'],
+      // Quality 11 (the default) costs ~10× the CPU of 4 for a few percent; responses are live.
+      brotliOptions: { params: { [zlib.BROTLI_PARAM_QUALITY]: 4 } },
+    });
+  }
+
+  const limits = config.middleware.rate_limit;
+  if (limits.enabled) {
+    // A fixed window holding `burst_size` requests that refills at `per_second` on average.
+    const windowMs = Math.max(1000, Math.ceil((limits.burst_size / limits.per_second) * 1000));
+    await app.register(rateLimit, {
+      global: true,
+      max: limits.burst_size,
+      timeWindow: windowMs,
+      allowList: (request) => !request.url.startsWith('/api/'),
+      keyGenerator: (request) => request.ip,
+      errorResponseBuilder: (_request, context) =>
+        new AppError('RATE_LIMITED', `Too many requests; retry in ${context.after}`, {
+          headers: { 'Retry-After': String(Math.max(1, Math.ceil(context.ttl / 1000))) },
+        }),
+    });
+  }
+
+  await registerOpenApi(app);
+
+  const system = new SystemService({
+    config,
+    database: deps.database,
+    storage: deps.storage,
+    clock,
+    startedAt: deps.startedAt ?? clock.now(),
+    realtimeStats: (): RealtimeStats => ({ connections: 0, rooms: 0, bus: 'memory', bus_connected: true }),
+  });
+  await app.register(systemRoutes, { system });
+
+  if (config.jwt.secret.length < 32) {
+    throw new Error('buildApp needs the resolved JWT secret (resolveJwtSecret) of at least 32 characters');
+  }
+  const db = deps.database.db;
+  const events = deps.events ?? new MemoryEventBus();
+  const signer = new TokenSigner(config.jwt.secret, config.jwt.leeway_seconds, clock);
+  const authenticator = new SessionAuthenticator({ db, signer, clock });
+  const rooms = new RoomsService({ db, config, clock, events });
+  const sessions = new SessionsService({
+    db,
+    config,
+    clock,
+    events,
+    signer,
+    authenticator,
+    passwordAttempts: new AttemptLimiter(clock, config.auth.password_attempts.window_seconds * 1000),
+  });
+  await app.register(roomsRoutes, { rooms, authenticator });
+  await app.register(sessionsRoutes, { sessions, authenticator });
+
+  web.serve = await registerWebApp(app, {
+    root: config.server.web_root || DEFAULT_WEB_ROOT,
+    contentSecurityPolicy: config.middleware.security.content_security_policy,
+  });
+
+  return app;
+}

@@ -1,0 +1,114 @@
+import { Command, Option } from 'commander';
+
+import { type CliOverrides, ConfigError, formatConfigReport, loadConfig } from './config/index.js';
+import { createDatabase, listMigrations, migrateToLatest } from './db/index.js';
+import { SERVER_VERSION } from './lib/version.js';
+import { closeOnSignals, startServer } from './main.js';
+
+interface CommonOptions {
+  configFile?: string;
+  port?: string;
+  listenAddr?: string;
+  jwtSecret?: string;
+  dbUrl?: string;
+  verbose: number;
+}
+
+function withConfigOptions(command: Command): Command {
+  return command
+    .addOption(new Option('-c, --config-file <path>', 'YAML configuration file (also CONFIG_FILE)'))
+    .addOption(new Option('-p, --port <port>', 'port to listen on (app.server.port)'))
+    .addOption(new Option('-l, --listen-addr <addr>', 'address to bind (app.server.addr)'))
+    .addOption(new Option('-j, --jwt-secret <secret>', 'JWT signing secret, at least 32 characters'))
+    .addOption(
+      new Option('-d, --db-url <url>', 'database URL: sqlite:///abs.db, sqlite://rel.db, postgres://…'),
+    )
+    .addOption(
+      new Option('-v, --verbose', 'more logging: -v info, -vv debug, -vvv trace').argParser(
+        (_value: string, previous: number) => previous + 1,
+      ),
+    );
+}
+
+function overrides(options: CommonOptions): CliOverrides {
+  return {
+    ...(options.configFile !== undefined ? { configFile: options.configFile } : {}),
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    ...(options.listenAddr !== undefined ? { listenAddr: options.listenAddr } : {}),
+    ...(options.jwtSecret !== undefined ? { jwtSecret: options.jwtSecret } : {}),
+    ...(options.dbUrl !== undefined ? { dbUrl: options.dbUrl } : {}),
+    ...(options.verbose > 0 ? { verbose: options.verbose } : {}),
+  };
+}
+
+export function buildCli(): Command {
+  const program = new Command('elizabeth')
+    .description('Elizabeth: a self-hosted, room-centric temporary sharing space')
+    .version(SERVER_VERSION, '-V, --version')
+    .showHelpAfterError();
+
+  withConfigOptions(
+    program
+      .command('serve')
+      .aliases(['run', 'start'])
+      .description('start the server (API, WebSocket and web app on one port)'),
+  ).action(async (options: CommonOptions) => {
+    const server = await startServer(loadConfig({ cli: overrides(options) }));
+    closeOnSignals(server);
+  });
+
+  withConfigOptions(
+    program.command('config').description('print the effective configuration with the source of each value'),
+  ).action((options: CommonOptions) => {
+    process.stdout.write(`${formatConfigReport(loadConfig({ cli: overrides(options) }))}\n`);
+  });
+
+  withConfigOptions(
+    program
+      .command('migrate')
+      .description('apply pending database migrations (SQLite files are backed up first)')
+      .option('--status', 'list migrations and whether each is applied, change nothing'),
+  ).action(async (options: CommonOptions & { status?: boolean }) => {
+    const { config } = loadConfig({ cli: overrides(options) });
+    const database = await createDatabase(config.database);
+    try {
+      if (options.status) {
+        for (const m of await listMigrations(database)) {
+          process.stdout.write(`${m.applied ? 'applied' : 'pending'}  ${m.name}\n`);
+        }
+        return;
+      }
+      const result = await migrateToLatest(database);
+      process.stdout.write(
+        result.applied.length === 0
+          ? 'database is up to date\n'
+          : `applied: ${result.applied.join(', ')}${result.backupFile ? `\nbackup: ${result.backupFile}` : ''}\n`,
+      );
+    } finally {
+      await database.close();
+    }
+  });
+
+  return program;
+}
+
+/** Runs the CLI; configuration errors are printed without a stack trace (exit 2). */
+export async function runCli(argv: string[] = process.argv): Promise<void> {
+  const program = buildCli();
+  if (argv.length <= 2) {
+    program.outputHelp();
+    process.exitCode = 1;
+    return;
+  }
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`Invalid configuration:\n${error.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`elizabeth: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}

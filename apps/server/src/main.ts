@@ -1,0 +1,93 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+
+import { buildApp } from './app.js';
+import { type LoadedConfig, redactConfig, resolveJwtSecret } from './config/index.js';
+import type { AppConfig } from './config/types.js';
+import { createDatabase, migrateToLatest } from './db/index.js';
+import { createLogger } from './lib/logger.js';
+import { createStorage } from './storage/index.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  config: AppConfig;
+  url: string;
+  logger: Logger;
+  /** Stops accepting requests, lets in-flight ones finish, then closes the database. */
+  close(): Promise<void>;
+}
+
+/** Process entry: config → logger → secret → database → storage → app → listen. */
+export async function startServer(
+  loaded: LoadedConfig,
+  options: { logger?: Logger } = {},
+): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(loaded.config.logging);
+  logger.info({ config: redactConfig(loaded.config), configFile: loaded.configFile }, 'configuration loaded');
+
+  const jwt = await resolveJwtSecret(loaded.config, { logger: { info: (msg: string) => logger.info(msg) } });
+  const config: AppConfig = { ...loaded.config, jwt: { ...loaded.config.jwt, secret: jwt.secret } };
+
+  const database = await createDatabase(config.database, { logger });
+  try {
+    const migrated = await migrateToLatest(database, { logger });
+    if (migrated.applied.length > 0) {
+      logger.info({ applied: migrated.applied, backup: migrated.backupFile }, 'database migrated');
+    }
+    const storage = createStorage(config.storage);
+    await storage.check();
+
+    const app = await buildApp({ config, database, storage, logger });
+    await app.listen({ host: config.server.addr, port: config.server.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.server.port;
+    const host = config.server.addr.includes(':') ? `[${config.server.addr}]` : config.server.addr;
+    const url = `http://${host}:${port}`;
+    logger.info(`Elizabeth listening on ${url} (API docs: ${url}/api/v1/scalar)`);
+
+    let closing: Promise<void> | undefined;
+    return {
+      app,
+      config,
+      url,
+      logger,
+      close: () => {
+        closing ??= (async () => {
+          await app.close();
+          await database.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+/** Closes the server on SIGTERM/SIGINT; a second signal or a stuck close exits at once. */
+export function closeOnSignals(server: RunningServer, graceMs = 10_000): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      server.logger.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    server.logger.info(`${signal} received: shutting down`);
+    const timer = setTimeout(() => {
+      server.logger.error('shutdown took too long: exiting');
+      process.exit(1);
+    }, graceMs);
+    timer.unref();
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        server.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}

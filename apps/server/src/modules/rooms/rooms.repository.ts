@@ -1,0 +1,101 @@
+import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
+
+import type { DB } from '../../db/index.js';
+
+export type RoomRow = Selectable<DB['rooms']>;
+export type NewRoom = Insertable<DB['rooms']>;
+export type RoomPatch = Updateable<DB['rooms']>;
+
+/** SQL for rooms. Every function takes the executor so services decide the transaction. */
+export const roomsRepository = {
+  findBySlug(db: Kysely<DB>, slug: string): Promise<RoomRow | undefined> {
+    return db.selectFrom('rooms').selectAll().where('slug', '=', slug).executeTakeFirst();
+  },
+
+  /** The room at this address, or else the room whose (reserved) name this is. */
+  async findBySlugOrName(db: Kysely<DB>, value: string): Promise<RoomRow | undefined> {
+    const rows = await db
+      .selectFrom('rooms')
+      .selectAll()
+      .where((eb) => eb.or([eb('slug', '=', value), eb('name', '=', value)]))
+      .execute();
+    return rows.find((r) => r.slug === value) ?? rows[0];
+  },
+
+  findById(db: Kysely<DB>, id: number): Promise<RoomRow | undefined> {
+    return db.selectFrom('rooms').selectAll().where('id', '=', id).executeTakeFirst();
+  },
+
+  /** Whether a name is in use as a room name or address. */
+  async isNameTaken(db: Kysely<DB>, name: string): Promise<boolean> {
+    const row = await db
+      .selectFrom('rooms')
+      .select('id')
+      .where((eb) => eb.or([eb('name', '=', name), eb('slug', '=', name)]))
+      .executeTakeFirst();
+    return row !== undefined;
+  },
+
+  /** Inserts unless the name or slug exists (no error on a race); undefined when not inserted. */
+  insertIfAbsent(db: Kysely<DB>, room: NewRoom): Promise<RoomRow | undefined> {
+    return db
+      .insertInto('rooms')
+      .values(room)
+      .onConflict((oc) => oc.doNothing())
+      .returningAll()
+      .executeTakeFirst();
+  },
+
+  async update(db: Kysely<DB>, id: number, patch: RoomPatch): Promise<RoomRow | undefined> {
+    return db.updateTable('rooms').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
+  },
+
+  /**
+   * Counts one entry if the room is open, unexpired and under its limit. Atomic in one
+   * statement, so N concurrent grants against a limit of k succeed exactly k times.
+   */
+  async grantEntry(db: Kysely<DB>, id: number, now: number): Promise<boolean> {
+    const result = await db
+      .updateTable('rooms')
+      .set((eb) => ({ current_times_entered: eb('current_times_entered', '+', 1), updated_at: now }))
+      .where('id', '=', id)
+      .where('status', '=', 0)
+      .where('expire_at', '>', now)
+      .whereRef('current_times_entered', '<', 'max_times_entered')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  },
+
+  /**
+   * Deletes the room (sessions, tokens, contents and reservations cascade) after queueing every
+   * stored blob of it for deletion, in the caller's transaction: bytes are removed after commit
+   * and a crash in between leaves them queued, never orphaned.
+   */
+  async deleteWithBlobs(db: Kysely<DB>, id: number, now: number): Promise<boolean> {
+    const keys = [
+      ...(await db
+        .selectFrom('contents')
+        .select('storage_key')
+        .where('room_id', '=', id)
+        .where('storage_key', 'is not', null)
+        .execute()),
+      ...(await db
+        .selectFrom('upload_reservations')
+        .select('storage_key')
+        .where('room_id', '=', id)
+        .where('storage_key', 'is not', null)
+        .execute()),
+    ]
+      .map((r) => r.storage_key)
+      .filter((k): k is string => k !== null);
+    if (keys.length > 0) {
+      await db
+        .insertInto('blob_deletions')
+        .values(keys.map((storage_key) => ({ storage_key, created_at: now })))
+        .onConflict((oc) => oc.column('storage_key').doNothing())
+        .execute();
+    }
+    const result = await db.deleteFrom('rooms').where('id', '=', id).executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
+  },
+};

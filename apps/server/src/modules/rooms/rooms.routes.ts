@@ -1,0 +1,116 @@
+import {
+  API_PREFIX,
+  CreateRoomBody,
+  DeletedResponse,
+  ErrorEnvelope,
+  RoomNameParams,
+  RoomView,
+  UpdatePermissionsBody,
+  UpdateSettingsBody,
+} from '@elizabeth/protocol';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+
+import { requireRoomToken, roomAuthOf } from '../../http/room-auth.js';
+import type { SessionAuthenticator } from '../sessions/session-auth.js';
+import type { RoomsService } from './rooms.service.js';
+
+export interface RoomsRoutesOptions {
+  rooms: RoomsService;
+  authenticator: SessionAuthenticator;
+}
+
+const errors = {
+  400: ErrorEnvelope,
+  401: ErrorEnvelope,
+  403: ErrorEnvelope,
+  404: ErrorEnvelope,
+  409: ErrorEnvelope,
+  410: ErrorEnvelope,
+};
+const security = [{ roomToken: [] }];
+
+/** API.md §1: rooms. */
+export const roomsRoutes: FastifyPluginAsyncZod<RoomsRoutesOptions> = async (
+  app,
+  { rooms, authenticator },
+) => {
+  const withToken = requireRoomToken(authenticator);
+  const url = `${API_PREFIX}/rooms/:name`;
+
+  app.post(
+    url,
+    {
+      schema: {
+        tags: ['rooms'],
+        summary: 'Create a room with options',
+        params: RoomNameParams,
+        body: CreateRoomBody,
+        response: { 201: RoomView, ...errors },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await rooms.create(request.params.name, request.body)),
+  );
+
+  app.get(
+    url,
+    {
+      schema: {
+        tags: ['rooms'],
+        summary: 'Find a room, creating it with the defaults on the first visit',
+        params: RoomNameParams,
+        response: { 200: RoomView, ...errors },
+      },
+    },
+    async (request) => rooms.getOrCreate(request.params.name),
+  );
+
+  app.delete(
+    url,
+    {
+      onRequest: withToken,
+      schema: {
+        tags: ['rooms'],
+        summary: 'Delete the room with everything in it',
+        security,
+        params: RoomNameParams,
+        response: { 200: DeletedResponse, ...errors },
+      },
+    },
+    async (request) => {
+      await rooms.delete(roomAuthOf(request));
+      return { deleted: true as const };
+    },
+  );
+
+  app.post(
+    `${url}/permissions`,
+    {
+      onRequest: withToken,
+      schema: {
+        tags: ['rooms'],
+        summary: 'Set the room permissions (VIEW is always kept; no SHARE = private address)',
+        security,
+        params: RoomNameParams,
+        body: UpdatePermissionsBody,
+        response: { 200: RoomView, ...errors },
+      },
+    },
+    async (request) => rooms.updatePermissions(roomAuthOf(request), request.body),
+  );
+
+  app.put(
+    `${url}/settings`,
+    {
+      onRequest: withToken,
+      schema: {
+        tags: ['rooms'],
+        summary: 'Change password, expiry and limits',
+        security,
+        params: RoomNameParams,
+        body: UpdateSettingsBody,
+        response: { 200: RoomView, ...errors },
+      },
+    },
+    async (request) => rooms.updateSettings(roomAuthOf(request), request.body),
+  );
+};

@@ -1,0 +1,69 @@
+import { Permission, type TokenClaims } from '@elizabeth/protocol';
+import type { Kysely } from 'kysely';
+
+import type { DB } from '../../db/index.js';
+import type { Clock } from '../../lib/clock.js';
+import { AppError } from '../../lib/errors.js';
+import { parseRoomAddress } from '../rooms/room-name.js';
+import { type RoomRow, roomsRepository } from '../rooms/rooms.repository.js';
+import { type SessionRow, sessionsRepository } from './sessions.repository.js';
+import type { TokenSigner } from './token-signer.js';
+
+/** Who is calling a room route: the room as it is now, the token's claims and its session. */
+export interface RoomAuth {
+  room: RoomRow;
+  claims: TokenClaims;
+  session: SessionRow;
+}
+
+/** Fails unless the room can be used now: not expired, not closed. */
+export function assertRoomOpen(room: RoomRow, now: number): void {
+  if (room.expire_at <= now) throw new AppError('ROOM_EXPIRED', `Room ${room.slug} has expired`);
+  if (room.status !== 0) throw new AppError('ROOM_NOT_ENTERABLE', `Room ${room.slug} is closed`);
+}
+
+/**
+ * Verifies an access token for a room: signature and expiry, that it was issued for this room
+ * address, that the room is usable and lets the token view it, and that its session is live.
+ */
+export class SessionAuthenticator {
+  constructor(private readonly deps: { db: Kysely<DB>; signer: TokenSigner; clock: Clock }) {}
+
+  async authenticate(rawAddress: string, token: string): Promise<RoomAuth> {
+    const address = parseRoomAddress(rawAddress);
+    const claims = await this.deps.signer.verify(token, 'access');
+    if (claims.room_name !== address) {
+      throw new AppError('AUTHENTICATION_FAILED', 'This token was not issued for this room');
+    }
+    const room = await roomsRepository.findBySlug(this.deps.db, address);
+    if (!room) throw new AppError('ROOM_NOT_FOUND', `Room ${address} does not exist`);
+    return this.check(room, claims);
+  }
+
+  /** For routes addressed by content id: the room is the content's, not one from the URL. */
+  async authenticateForRoom(roomId: number, token: string): Promise<RoomAuth> {
+    const claims = await this.deps.signer.verify(token, 'access');
+    const room = await roomsRepository.findById(this.deps.db, roomId);
+    if (!room) throw new AppError('NOT_FOUND', 'Not found');
+    if (claims.room_name !== room.slug) {
+      throw new AppError('AUTHENTICATION_FAILED', 'This token was not issued for this room');
+    }
+    return this.check(room, claims);
+  }
+
+  private async check(room: RoomRow, claims: TokenClaims): Promise<RoomAuth> {
+    const now = this.deps.clock.now();
+    if (room.id !== claims.room_id) {
+      throw new AppError('AUTHENTICATION_FAILED', 'This token was not issued for this room');
+    }
+    assertRoomOpen(room, now);
+    if ((room.permission & Permission.VIEW) === 0 || (claims.permission & Permission.VIEW) === 0) {
+      throw new AppError('PERMISSION_DENIED', 'Viewing this room is not allowed');
+    }
+    const session = await sessionsRepository.findSession(this.deps.db, claims.jti);
+    if (!session || session.room_id !== room.id || session.revoked_at !== null || session.expires_at <= now) {
+      throw new AppError('AUTHENTICATION_FAILED', 'This session was revoked or has expired');
+    }
+    return { room, claims, session };
+  }
+}

@@ -1,0 +1,116 @@
+import type { Insertable, Kysely, Selectable } from 'kysely';
+
+import type { DB } from '../../db/index.js';
+
+export type SessionRow = Selectable<DB['sessions']>;
+export type RefreshTokenRow = Selectable<DB['refresh_tokens']>;
+
+/** SQL for sessions (one row per access token), refresh tokens and the refresh blacklist. */
+export const sessionsRepository = {
+  insertSession(db: Kysely<DB>, session: Insertable<DB['sessions']>): Promise<SessionRow> {
+    return db.insertInto('sessions').values(session).returningAll().executeTakeFirstOrThrow();
+  },
+
+  findSession(db: Kysely<DB>, jti: string): Promise<SessionRow | undefined> {
+    return db.selectFrom('sessions').selectAll().where('jti', '=', jti).executeTakeFirst();
+  },
+
+  listSessions(db: Kysely<DB>, roomId: number, options: { activeAt?: number }): Promise<SessionRow[]> {
+    let query = db.selectFrom('sessions').selectAll().where('room_id', '=', roomId);
+    if (options.activeAt !== undefined) {
+      query = query.where('revoked_at', 'is', null).where('expires_at', '>', options.activeAt);
+    }
+    return query.orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+  },
+
+  /** Revokes one session and its refresh tokens; true when it was not revoked before. */
+  async revokeSession(db: Kysely<DB>, jti: string, now: number): Promise<boolean> {
+    const result = await db
+      .updateTable('sessions')
+      .set({ revoked_at: now })
+      .where('jti', '=', jti)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    await db
+      .updateTable('refresh_tokens')
+      .set({ revoked_at: now })
+      .where('session_jti', '=', jti)
+      .where('revoked_at', 'is', null)
+      .execute();
+    return Number(result.numUpdatedRows) === 1;
+  },
+
+  /** Revokes every live session of a room except one, with their refresh tokens. */
+  async revokeRoomSessionsExcept(
+    db: Kysely<DB>,
+    roomId: number,
+    exceptJti: string,
+    now: number,
+  ): Promise<string[]> {
+    const revoked = await db
+      .updateTable('sessions')
+      .set({ revoked_at: now })
+      .where('room_id', '=', roomId)
+      .where('jti', '!=', exceptJti)
+      .where('revoked_at', 'is', null)
+      .returning('jti')
+      .execute();
+    await db
+      .updateTable('refresh_tokens')
+      .set({ revoked_at: now })
+      .where('room_id', '=', roomId)
+      .where('session_jti', '!=', exceptJti)
+      .where('revoked_at', 'is', null)
+      .execute();
+    return revoked.map((r) => r.jti);
+  },
+
+  insertRefreshToken(db: Kysely<DB>, token: Insertable<DB['refresh_tokens']>): Promise<RefreshTokenRow> {
+    return db.insertInto('refresh_tokens').values(token).returningAll().executeTakeFirstOrThrow();
+  },
+
+  findRefreshTokenByHash(db: Kysely<DB>, tokenHash: string): Promise<RefreshTokenRow | undefined> {
+    return db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+  },
+
+  /** Marks a refresh token used, only if nobody else did first: the loser of a race gets false. */
+  async consumeRefreshToken(db: Kysely<DB>, id: number, now: number): Promise<boolean> {
+    const result = await db
+      .updateTable('refresh_tokens')
+      .set({ used_at: now, revoked_at: now })
+      .where('id', '=', id)
+      .where('used_at', 'is', null)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  },
+
+  /** Keeps a refresh token but binds it to another session (rotation of the access token). */
+  async rebindRefreshTokens(db: Kysely<DB>, fromJti: string, toJti: string): Promise<void> {
+    await db
+      .updateTable('refresh_tokens')
+      .set({ session_jti: toJti })
+      .where('session_jti', '=', fromJti)
+      .where('revoked_at', 'is', null)
+      .execute();
+  },
+
+  async blacklist(db: Kysely<DB>, jti: string, expiresAt: number, now: number): Promise<void> {
+    await db
+      .insertInto('token_blacklist')
+      .values({ jti, expires_at: expiresAt, created_at: now })
+      .onConflict((oc) => oc.column('jti').doNothing())
+      .execute();
+  },
+
+  async isBlacklisted(db: Kysely<DB>, jti: string, now: number): Promise<boolean> {
+    const row = await db
+      .selectFrom('token_blacklist')
+      .select('jti')
+      .where('jti', '=', jti)
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    return row !== undefined;
+  },
+};

@@ -1,0 +1,302 @@
+import { createHash } from 'node:crypto';
+
+import {
+  type IssueTokenBody,
+  type IssueTokenResponse,
+  Permission,
+  type RefreshResponse,
+  type SessionView,
+  type TokenClaims,
+} from '@elizabeth/protocol';
+import type { Kysely } from 'kysely';
+
+import type { AppConfig } from '../../config/types.js';
+import type { DB } from '../../db/index.js';
+import type { AttemptLimiter } from '../../lib/attempt-limiter.js';
+import { type Clock, toIso } from '../../lib/clock.js';
+import { AppError } from '../../lib/errors.js';
+import { verifyPassword } from '../../lib/password.js';
+import type { EventBus } from '../../realtime/events.js';
+import { parseRoomAddress } from '../rooms/room-name.js';
+import { type RoomRow, roomsRepository } from '../rooms/rooms.repository.js';
+import { assertRoomOpen, type RoomAuth, type SessionAuthenticator } from './session-auth.js';
+import { type SessionRow, sessionsRepository } from './sessions.repository.js';
+import type { TokenSigner } from './token-signer.js';
+
+/** Shortest token lifetime worth issuing; a room closer to its expiry cannot be entered. */
+const MIN_TOKEN_SECONDS = 5;
+/** A room tolerates more wrong passwords from everyone than from one client. */
+const ROOM_ATTEMPTS_FACTOR = 3;
+
+const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+
+export interface SessionsDeps {
+  db: Kysely<DB>;
+  config: AppConfig;
+  clock: Clock;
+  events: EventBus;
+  signer: TokenSigner;
+  authenticator: SessionAuthenticator;
+  passwordAttempts: AttemptLimiter;
+  /** Whether a session has an open socket; provided by the realtime gateway. */
+  isConnected?: (jti: string) => boolean;
+}
+
+/**
+ * The permission a rotated or refreshed session gets: the room's bits as they are now, plus
+ * DELETE if the session had it, so a manager who cleared DELETE on the room keeps the power to
+ * restore it (API.md §1, management rule).
+ */
+export const carriedPermission = (room: RoomRow, previous: number) =>
+  room.permission | (previous & Permission.DELETE);
+
+export class SessionsService {
+  constructor(private readonly deps: SessionsDeps) {}
+
+  private get now(): number {
+    return this.deps.clock.now();
+  }
+
+  /** Token expiry (Unix seconds): the TTL, capped at the room's expiry less the leeway. */
+  private expiry(room: RoomRow, ttlSeconds: number): number {
+    const nowSeconds = Math.floor(this.now / 1000);
+    const cap = Math.floor(room.expire_at / 1000) - this.deps.config.jwt.leeway_seconds;
+    const exp = Math.min(nowSeconds + ttlSeconds, cap);
+    if (exp - nowSeconds < MIN_TOKEN_SECONDS) {
+      throw new AppError('ROOM_NOT_ENTERABLE', 'The room expires too soon to be entered');
+    }
+    return exp;
+  }
+
+  private async findOpenRoom(rawName: string): Promise<RoomRow> {
+    const address = parseRoomAddress(rawName);
+    const room = await roomsRepository.findBySlug(this.deps.db, address);
+    if (!room) throw new AppError('ROOM_NOT_FOUND', `Room ${address} does not exist`);
+    assertRoomOpen(room, this.now);
+    return room;
+  }
+
+  private async checkPassword(room: RoomRow, password: string | undefined, client: string): Promise<void> {
+    if (room.password_hash === null) return;
+    const max = this.deps.config.auth.password_attempts.max;
+    const keys = { [`client:${client}`]: max, [`room:${room.id}`]: max * ROOM_ATTEMPTS_FACTOR };
+    this.deps.passwordAttempts.check(keys);
+    if (password && (await verifyPassword(room.password_hash, password))) return;
+    this.deps.passwordAttempts.recordFailure(Object.keys(keys));
+    throw new AppError(
+      'AUTHENTICATION_FAILED',
+      password ? 'Wrong room password' : 'This room needs a password',
+    );
+  }
+
+  private async signRefresh(
+    db: Kysely<DB>,
+    room: RoomRow,
+    sessionJti: string,
+    permission: number,
+  ): Promise<{ token: string; claims: TokenClaims }> {
+    const exp = this.expiry(room, this.deps.config.jwt.refresh_ttl_seconds);
+    const refresh = await this.deps.signer.sign(
+      { room_id: room.id, room_name: room.slug, permission },
+      'refresh',
+      exp,
+    );
+    await sessionsRepository.insertRefreshToken(db, {
+      room_id: room.id,
+      jti: refresh.claims.jti,
+      session_jti: sessionJti,
+      token_hash: sha256(refresh.token),
+      created_at: this.now,
+      expires_at: exp * 1000,
+    });
+    return refresh;
+  }
+
+  /** `POST /rooms/{name}/tokens`: a new session (counts an entry) or the rotation of one. */
+  async issue(rawName: string, body: IssueTokenBody, client: string): Promise<IssueTokenResponse> {
+    const room = await this.findOpenRoom(rawName);
+    const previous = body.token
+      ? await this.deps.authenticator.authenticate(room.slug, body.token)
+      : undefined;
+    if (!previous) await this.checkPassword(room, body.password, client);
+
+    const permission = previous ? carriedPermission(room, previous.claims.permission) : room.permission;
+    const exp = this.expiry(room, this.deps.config.jwt.ttl_seconds);
+    const access = await this.deps.signer.sign(
+      { room_id: room.id, room_name: room.slug, permission },
+      'access',
+      exp,
+    );
+
+    const refresh = await this.deps.db.transaction().execute(async (trx) => {
+      if (previous) {
+        await sessionsRepository.rebindRefreshTokens(trx, previous.claims.jti, access.claims.jti);
+        await sessionsRepository.revokeSession(trx, previous.claims.jti, this.now);
+      } else if (!(await roomsRepository.grantEntry(trx, room.id, this.now))) {
+        throw new AppError('ROOM_NOT_ENTERABLE', 'The room has reached its entry limit or is closed');
+      }
+      await sessionsRepository.insertSession(trx, {
+        jti: access.claims.jti,
+        room_id: room.id,
+        permission,
+        created_at: this.now,
+        expires_at: exp * 1000,
+        revoked_at: null,
+      });
+      return body.with_refresh_token ? this.signRefresh(trx, room, access.claims.jti, permission) : undefined;
+    });
+
+    if (!previous)
+      this.deps.events.publish({
+        type: 'session_created',
+        room_id: room.id,
+        slug: room.slug,
+        jti: access.claims.jti,
+      });
+    return {
+      token: access.token,
+      expires_at: toIso(exp * 1000),
+      claims: access.claims,
+      ...(refresh
+        ? { refresh_token: refresh.token, refresh_token_expires_at: toIso(refresh.claims.exp * 1000) }
+        : {}),
+    };
+  }
+
+  /** `POST /rooms/{name}/tokens/validate`. */
+  async validate(rawName: string, token: string): Promise<{ claims: TokenClaims }> {
+    const auth = await this.deps.authenticator.authenticate(rawName, token);
+    return { claims: auth.claims };
+  }
+
+  /** `POST /rooms/{name}/password/verify`: checks a password, changes nothing. */
+  async verifyPassword(rawName: string, password: string, client: string): Promise<{ valid: true }> {
+    const room = await this.findOpenRoom(rawName);
+    await this.checkPassword(room, password, client);
+    return { valid: true };
+  }
+
+  private present(session: SessionRow): SessionView {
+    return {
+      jti: session.jti,
+      permission: session.permission,
+      created_at: toIso(session.created_at),
+      expires_at: toIso(session.expires_at),
+      revoked_at: session.revoked_at === null ? null : toIso(session.revoked_at),
+      connected: this.deps.isConnected?.(session.jti) ?? false,
+    };
+  }
+
+  /** `GET /rooms/{name}/tokens`: live sessions newest first, or all of them. */
+  async list(auth: RoomAuth, includeInactive: boolean): Promise<SessionView[]> {
+    const rows = await sessionsRepository.listSessions(
+      this.deps.db,
+      auth.room.id,
+      includeInactive ? {} : { activeAt: this.now },
+    );
+    return rows.map((row) => this.present(row));
+  }
+
+  /** `DELETE /rooms/{name}/tokens/{jti}`: revokes one session of this room. */
+  async revoke(auth: RoomAuth, jti: string): Promise<{ revoked: boolean }> {
+    const session = await sessionsRepository.findSession(this.deps.db, jti);
+    if (!session || session.room_id !== auth.room.id)
+      throw new AppError('NOT_FOUND', 'No such session in this room');
+    const revoked = await this.deps.db
+      .transaction()
+      .execute((trx) => sessionsRepository.revokeSession(trx, jti, this.now));
+    if (revoked) {
+      this.deps.events.publish({
+        type: 'sessions_revoked',
+        room_id: auth.room.id,
+        slug: auth.room.slug,
+        jtis: [jti],
+        reason: 'session_revoked',
+      });
+    }
+    return { revoked };
+  }
+
+  /** `POST /auth/refresh`: a new access token (and, with rotation, a new refresh token). */
+  async refresh(refreshToken: string): Promise<RefreshResponse> {
+    const invalid = () => new AppError('AUTHENTICATION_FAILED', 'Invalid or expired refresh token');
+    const claims = await this.deps.signer.verify(refreshToken, 'refresh').catch(() => {
+      throw invalid();
+    });
+    const { db } = this.deps;
+    if (await sessionsRepository.isBlacklisted(db, claims.jti, this.now)) throw invalid();
+    const row = await sessionsRepository.findRefreshTokenByHash(db, sha256(refreshToken));
+    if (
+      !row ||
+      row.room_id !== claims.room_id ||
+      row.revoked_at !== null ||
+      row.used_at !== null ||
+      row.expires_at <= this.now
+    ) {
+      throw invalid();
+    }
+    const room = await roomsRepository.findById(db, claims.room_id);
+    if (!room) throw invalid();
+    assertRoomOpen(room, this.now);
+    const oldSession = await sessionsRepository.findSession(db, row.session_jti);
+    const permission = carriedPermission(room, oldSession?.permission ?? 0);
+    const exp = this.expiry(room, this.deps.config.jwt.ttl_seconds);
+    const access = await this.deps.signer.sign(
+      { room_id: room.id, room_name: room.slug, permission },
+      'access',
+      exp,
+    );
+    const rotate = this.deps.config.jwt.enable_refresh_token_rotation;
+
+    const next = await db.transaction().execute(async (trx) => {
+      if (rotate) {
+        if (!(await sessionsRepository.consumeRefreshToken(trx, row.id, this.now))) throw invalid();
+      } else {
+        await sessionsRepository.rebindRefreshTokens(trx, row.session_jti, access.claims.jti);
+      }
+      await sessionsRepository.insertSession(trx, {
+        jti: access.claims.jti,
+        room_id: room.id,
+        permission,
+        created_at: this.now,
+        expires_at: exp * 1000,
+        revoked_at: null,
+      });
+      await sessionsRepository.revokeSession(trx, row.session_jti, this.now);
+      if (!rotate) return { token: refreshToken, exp: claims.exp };
+      await sessionsRepository.blacklist(trx, claims.jti, claims.exp * 1000, this.now);
+      const refreshed = await this.signRefresh(trx, room, access.claims.jti, permission);
+      return { token: refreshed.token, exp: refreshed.claims.exp };
+    });
+
+    return {
+      access_token: access.token,
+      access_token_expires_at: toIso(exp * 1000),
+      refresh_token: next.token,
+      refresh_token_expires_at: toIso(next.exp * 1000),
+    };
+  }
+
+  /** `POST /auth/logout`: ends the session of an access token and its refresh tokens. */
+  async logout(accessToken: string): Promise<{ revoked: true }> {
+    const claims = await this.deps.signer.verify(accessToken, 'access');
+    const session = await sessionsRepository.findSession(this.deps.db, claims.jti);
+    if (!session || session.room_id !== claims.room_id) {
+      throw new AppError('AUTHENTICATION_FAILED', 'This session does not exist');
+    }
+    const revoked = await this.deps.db
+      .transaction()
+      .execute((trx) => sessionsRepository.revokeSession(trx, claims.jti, this.now));
+    if (revoked) {
+      const room = await roomsRepository.findById(this.deps.db, claims.room_id);
+      this.deps.events.publish({
+        type: 'sessions_revoked',
+        room_id: claims.room_id,
+        slug: room?.slug ?? claims.room_name,
+        jtis: [claims.jti],
+        reason: 'session_revoked',
+      });
+    }
+    return { revoked: true };
+  }
+}

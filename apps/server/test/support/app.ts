@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { FastifyInstance } from 'fastify';
+
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/index.js';
+import type { AppConfig } from '../../src/config/types.js';
+import { createDatabase, type Database, migrateToLatest } from '../../src/db/index.js';
+import type { Clock } from '../../src/lib/clock.js';
+import { LocalStorage } from '../../src/storage/index.js';
+import { createTestDatabase } from './db.js';
+
+export const TEST_JWT_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
+
+export interface TestApp {
+  app: FastifyInstance;
+  config: AppConfig;
+  database: Database;
+  dir: string;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  engine?: 'sqlite' | 'postgres';
+  /** Short env names (as in .env.docker) applied on top of the defaults. */
+  env?: Record<string, string>;
+  /** Last word on the config, after env. */
+  configure?: (config: AppConfig) => void;
+  clock?: Clock;
+  /** Adds test-only routes before the app is sealed. */
+  extend?: (app: FastifyInstance) => void | Promise<void>;
+}
+
+/**
+ * A real app on a real database (SQLite temp file or a fresh PostgreSQL database), storage in
+ * a temp directory, no web build (unless the test points `web_root` at one).
+ */
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const dir = mkdtempSync(join(tmpdir(), 'elz-app-'));
+  const { config } = loadConfig({
+    env: { JWT_SECRET: TEST_JWT_SECRET, WEB_ROOT: join(dir, 'no-web-build'), ...options.env },
+    cwd: dir,
+    homeDir: dir,
+  });
+  options.configure?.(config);
+  const testDb = await createTestDatabase(options.engine ?? 'sqlite');
+  config.database = testDb.config;
+  const database = await createDatabase(config.database);
+  await migrateToLatest(database, { backup: false });
+  const storage = new LocalStorage(config.storage.root);
+  const app = await buildApp({
+    config,
+    database,
+    storage,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  await options.extend?.(app);
+  await app.ready();
+  return {
+    app,
+    config,
+    database,
+    dir,
+    async close() {
+      await app.close();
+      await database.close();
+      await testDb.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
