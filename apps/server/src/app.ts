@@ -33,6 +33,7 @@ import { systemRoutes } from './modules/system/system.routes.js';
 import { type RealtimeStats, SystemService } from './modules/system/system.service.js';
 import type { EventBus } from './realtime/events.js';
 import { MemoryEventBus } from './realtime/memory-event-bus.js';
+import { BlobReaper } from './storage/blob-reaper.js';
 import type { BlobStorage } from './storage/blob-storage.js';
 
 export interface AppDeps {
@@ -189,7 +190,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const events = deps.events ?? new MemoryEventBus();
   const signer = new TokenSigner(config.jwt.secret, config.jwt.leeway_seconds, clock);
   const authenticator = new SessionAuthenticator({ db, signer, clock });
-  const rooms = new RoomsService({ db, config, clock, events });
+  const blobs = new BlobReaper({ db, storage: deps.storage, logger: app.log });
+  const rooms = new RoomsService({ db, config, clock, events, blobs });
   const sessions = new SessionsService({
     db,
     config,

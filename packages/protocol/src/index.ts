@@ -2,6 +2,7 @@
 export const PROTOCOL_VERSION = 1;
 export const API_PREFIX = '/api/v1';
 
+export * from './contents.js';
 export * from './errors.js';
 export * from './room-name.js';
 export * from './rooms.js';

@@ -1,10 +1,16 @@
-import type { RoomView } from '@elizabeth/protocol';
+import type { ContentView, RoomView } from '@elizabeth/protocol';
 
 /**
  * Domain events published by services. The realtime gateway turns them into WebSocket frames
  * and forced closes; with Redis they cross server instances, so they carry plain data only.
  */
 export type RoomEvent =
+  | {
+      type: 'content_created' | 'content_updated' | 'content_deleted';
+      room_id: number;
+      slug: string;
+      content: ContentView;
+    }
   | {
       type: 'room_updated';
       room_id: number;

@@ -15,6 +15,7 @@ import type { Clock } from '../../lib/clock.js';
 import { AppError, validationError } from '../../lib/errors.js';
 import { hashPassword } from '../../lib/password.js';
 import type { EventBus } from '../../realtime/events.js';
+import type { BlobReaper } from '../../storage/blob-reaper.js';
 import { assertRoomOpen, type RoomAuth } from '../sessions/session-auth.js';
 import { sessionsRepository } from '../sessions/sessions.repository.js';
 import { parseNewRoomName, parseRoomAddress } from './room-name.js';
@@ -27,6 +28,7 @@ export interface RoomsDeps {
   config: AppConfig;
   clock: Clock;
   events: EventBus;
+  blobs: BlobReaper;
 }
 
 const PASSWORD_MIN = 4;
