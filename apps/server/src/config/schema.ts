@@ -236,7 +236,7 @@ type Coerced = { ok: true; value: unknown } | { ok: false; message: string };
 const fail = (message: string): Coerced => ({ ok: false, message });
 const ok = (value: unknown): Coerced => ({ ok: true, value });
 
-function describeKind(spec: LeafSpec): string {
+export function describeKind(spec: LeafSpec): string {
   switch (spec.kind) {
     case 'string':
       return 'a string';
