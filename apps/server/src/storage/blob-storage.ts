@@ -1,5 +1,3 @@
-import type { Readable } from 'node:stream';
-
 /**
  * Where file bytes live. One implementation is chosen at start (`app.storage.backend`) and
  * injected into the services; nothing else touches the disk or the bucket. Keys are generated
