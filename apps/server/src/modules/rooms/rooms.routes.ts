@@ -2,7 +2,6 @@ import {
   API_PREFIX,
   CreateRoomBody,
   DeletedResponse,
-  ErrorEnvelope,
   RoomNameParams,
   RoomView,
   UpdatePermissionsBody,
@@ -11,6 +10,7 @@ import {
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 
 import { requireRoomToken, roomAuthOf } from '../../http/room-auth.js';
+import { errorResponses, ROOM_TOKEN_SECURITY } from '../../http/route-schemas.js';
 import type { SessionAuthenticator } from '../sessions/session-auth.js';
 import type { RoomsService } from './rooms.service.js';
 
@@ -19,15 +19,8 @@ export interface RoomsRoutesOptions {
   authenticator: SessionAuthenticator;
 }
 
-const errors = {
-  400: ErrorEnvelope,
-  401: ErrorEnvelope,
-  403: ErrorEnvelope,
-  404: ErrorEnvelope,
-  409: ErrorEnvelope,
-  410: ErrorEnvelope,
-};
-const security = [{ roomToken: [] }];
+const errors = errorResponses(400, 401, 403, 404, 409, 410);
+const security = ROOM_TOKEN_SECURITY;
 
 /** API.md §1: rooms. */
 export const roomsRoutes: FastifyPluginAsyncZod<RoomsRoutesOptions> = async (

@@ -1,6 +1,5 @@
 import {
   API_PREFIX,
-  ErrorEnvelope,
   IssueTokenBody,
   IssueTokenResponse,
   ListSessionsQuery,
@@ -20,6 +19,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
 import { requireRoomToken, roomAuthOf } from '../../http/room-auth.js';
+import { errorResponses, ROOM_TOKEN_SECURITY } from '../../http/route-schemas.js';
 import { requireManage } from '../rooms/rooms.policy.js';
 import type { SessionAuthenticator } from './session-auth.js';
 import type { SessionsService } from './sessions.service.js';
@@ -29,15 +29,8 @@ export interface SessionsRoutesOptions {
   authenticator: SessionAuthenticator;
 }
 
-const errors = {
-  400: ErrorEnvelope,
-  401: ErrorEnvelope,
-  403: ErrorEnvelope,
-  404: ErrorEnvelope,
-  410: ErrorEnvelope,
-  429: ErrorEnvelope,
-};
-const security = [{ roomToken: [] }];
+const errors = errorResponses(400, 401, 403, 404, 410, 429);
+const security = ROOM_TOKEN_SECURITY;
 
 /** API.md §2: sessions (room tokens), password check, refresh and logout. */
 export const sessionsRoutes: FastifyPluginAsyncZod<SessionsRoutesOptions> = async (

@@ -89,6 +89,24 @@ export class SessionsService {
     );
   }
 
+  /** An access token for the room's current address, valid for the TTL capped at the room expiry. */
+  private signAccess(room: RoomRow, permission: number): Promise<{ token: string; claims: TokenClaims }> {
+    const exp = this.expiry(room, this.deps.config.jwt.ttl_seconds);
+    return this.deps.signer.sign({ room_id: room.id, room_name: room.slug, permission }, 'access', exp);
+  }
+
+  /** The session row of an access token: the token is usable only while it exists. */
+  private recordSession(db: Kysely<DB>, claims: TokenClaims): Promise<SessionRow> {
+    return sessionsRepository.insertSession(db, {
+      jti: claims.jti,
+      room_id: claims.room_id,
+      permission: claims.permission,
+      created_at: this.now,
+      expires_at: claims.exp * 1000,
+      revoked_at: null,
+    });
+  }
+
   private async signRefresh(
     db: Kysely<DB>,
     room: RoomRow,
@@ -121,12 +139,7 @@ export class SessionsService {
     if (!previous) await this.checkPassword(room, body.password, client);
 
     const permission = previous ? carriedPermission(room, previous.claims.permission) : room.permission;
-    const exp = this.expiry(room, this.deps.config.jwt.ttl_seconds);
-    const access = await this.deps.signer.sign(
-      { room_id: room.id, room_name: room.slug, permission },
-      'access',
-      exp,
-    );
+    const access = await this.signAccess(room, permission);
 
     const refresh = await this.deps.db.transaction().execute(async (trx) => {
       if (previous) {
@@ -135,14 +148,7 @@ export class SessionsService {
       } else if (!(await roomsRepository.grantEntry(trx, room.id, this.now))) {
         throw new AppError('ROOM_NOT_ENTERABLE', 'The room has reached its entry limit or is closed');
       }
-      await sessionsRepository.insertSession(trx, {
-        jti: access.claims.jti,
-        room_id: room.id,
-        permission,
-        created_at: this.now,
-        expires_at: exp * 1000,
-        revoked_at: null,
-      });
+      await this.recordSession(trx, access.claims);
       return body.with_refresh_token ? this.signRefresh(trx, room, access.claims.jti, permission) : undefined;
     });
 
@@ -155,7 +161,7 @@ export class SessionsService {
       });
     return {
       token: access.token,
-      expires_at: toIso(exp * 1000),
+      expires_at: toIso(access.claims.exp * 1000),
       claims: access.claims,
       ...(refresh
         ? { refresh_token: refresh.token, refresh_token_expires_at: toIso(refresh.claims.exp * 1000) }
@@ -240,12 +246,7 @@ export class SessionsService {
     assertRoomOpen(room, this.now);
     const oldSession = await sessionsRepository.findSession(db, row.session_jti);
     const permission = carriedPermission(room, oldSession?.permission ?? 0);
-    const exp = this.expiry(room, this.deps.config.jwt.ttl_seconds);
-    const access = await this.deps.signer.sign(
-      { room_id: room.id, room_name: room.slug, permission },
-      'access',
-      exp,
-    );
+    const access = await this.signAccess(room, permission);
     const rotate = this.deps.config.jwt.enable_refresh_token_rotation;
 
     const next = await db.transaction().execute(async (trx) => {
@@ -254,14 +255,7 @@ export class SessionsService {
       } else {
         await sessionsRepository.rebindRefreshTokens(trx, row.session_jti, access.claims.jti);
       }
-      await sessionsRepository.insertSession(trx, {
-        jti: access.claims.jti,
-        room_id: room.id,
-        permission,
-        created_at: this.now,
-        expires_at: exp * 1000,
-        revoked_at: null,
-      });
+      await this.recordSession(trx, access.claims);
       await sessionsRepository.revokeSession(trx, row.session_jti, this.now);
       if (!rotate) return { token: refreshToken, exp: claims.exp };
       await sessionsRepository.blacklist(trx, claims.jti, claims.exp * 1000, this.now);
@@ -271,7 +265,7 @@ export class SessionsService {
 
     return {
       access_token: access.token,
-      access_token_expires_at: toIso(exp * 1000),
+      access_token_expires_at: toIso(access.claims.exp * 1000),
       refresh_token: next.token,
       refresh_token_expires_at: toIso(next.exp * 1000),
     };
