@@ -23,26 +23,50 @@ import { DEFAULT_WEB_ROOT, registerWebApp } from './http/web-app.js';
 import { AttemptLimiter } from './lib/attempt-limiter.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { AppError } from './lib/errors.js';
+import { Lifecycle, type ReservationReleaser } from './jobs/lifecycle.js';
+import { adminRoutes } from './modules/admin/admin.routes.js';
+import { AdminService } from './modules/admin/admin.service.js';
+import { contentsRoutes } from './modules/contents/contents.routes.js';
+import { ContentsService } from './modules/contents/contents.service.js';
+import { AppMetrics, UNMATCHED_ROUTE } from './modules/metrics/app-metrics.js';
+import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { roomsRoutes } from './modules/rooms/rooms.routes.js';
 import { RoomsService } from './modules/rooms/rooms.service.js';
 import { SessionAuthenticator } from './modules/sessions/session-auth.js';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { SessionsService } from './modules/sessions/sessions.service.js';
 import { TokenSigner } from './modules/sessions/token-signer.js';
+import { releaseExpiredReservations } from './modules/uploads/reservations.js';
+import { TusHandler } from './modules/uploads/tus-handler.js';
+import { uploadsRoutes } from './modules/uploads/uploads.routes.js';
+import { UploadsService } from './modules/uploads/uploads.service.js';
 import { systemRoutes } from './modules/system/system.routes.js';
-import { type RealtimeStats, SystemService } from './modules/system/system.service.js';
+import { SystemService } from './modules/system/system.service.js';
 import type { EventBus } from './realtime/events.js';
-import { MemoryEventBus } from './realtime/memory-event-bus.js';
+import { RealtimeGateway } from './realtime/realtime-gateway.js';
+import { createBackplane } from './realtime/realtime.js';
+import { registerWebSocketRoute } from './realtime/ws.routes.js';
 import { BlobReaper } from './storage/blob-reaper.js';
 import type { BlobStorage } from './storage/blob-storage.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The lifecycle pass of this app; `main.ts` schedules it. */
+    lifecycle: Lifecycle;
+  }
+}
 
 export interface AppDeps {
   config: AppConfig;
   database: Database;
   storage: BlobStorage;
   clock?: Clock;
-  /** Domain events for the realtime layer; in-process by default. */
+  /** Domain events for the realtime layer; by default in-process, or Redis with `realtime.redis_url`. */
   events?: EventBus;
+  /** Namespaces the Redis channel and keys of the bus the app builds (tests use one per file). */
+  realtimePrefix?: string;
+  /** The uploads module's expired-reservation step for the lifecycle pass. */
+  releaseExpiredReservations?: ReservationReleaser;
   /** The process logger; tests omit it and get a silent one. */
   logger?: FastifyBaseLogger;
   startedAt?: number;
@@ -171,7 +195,43 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
 
+  const metrics = config.metrics.enabled ? new AppMetrics() : undefined;
+  if (metrics) {
+    app.addHook('onResponse', async (request, reply) => {
+      const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
+      metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    });
+  }
+
   await registerOpenApi(app);
+
+  if (config.jwt.secret.length < 32) {
+    throw new Error('buildApp needs the resolved JWT secret (resolveJwtSecret) of at least 32 characters');
+  }
+  const db = deps.database.db;
+  const backplane = createBackplane(config.realtime, {
+    ...(deps.events ? { events: deps.events } : {}),
+    ...(deps.realtimePrefix ? { prefix: deps.realtimePrefix } : {}),
+    logger: app.log,
+  });
+  const events = backplane.events;
+  const signer = new TokenSigner(config.jwt.secret, config.jwt.leeway_seconds, clock);
+  const authenticator = new SessionAuthenticator({ db, signer, clock });
+  const blobs = new BlobReaper({ db, storage: deps.storage, logger: app.log });
+
+  const gateway = new RealtimeGateway({
+    config: config.realtime,
+    authenticator,
+    events,
+    presence: backplane.presence,
+    clock,
+    logger: app.log,
+  });
+  gateway.start();
+  backplane.onReconnect(() => gateway.resyncPresence());
+  // Runs after the websocket plugin's preClose has closed every socket.
+  app.addHook('onClose', async () => backplane.close());
+  await registerWebSocketRoute(app, gateway);
 
   const system = new SystemService({
     config,
@@ -179,18 +239,39 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     storage: deps.storage,
     clock,
     startedAt: deps.startedAt ?? clock.now(),
-    realtimeStats: (): RealtimeStats => ({ connections: 0, rooms: 0, bus: 'memory', bus_connected: true }),
+    realtimeStats: () => {
+      const bus = backplane.status();
+      return { ...gateway.stats(), bus: bus.kind, bus_connected: bus.connected };
+    },
   });
   await app.register(systemRoutes, { system });
 
-  if (config.jwt.secret.length < 32) {
-    throw new Error('buildApp needs the resolved JWT secret (resolveJwtSecret) of at least 32 characters');
+  const lifecycle = new Lifecycle({
+    database: deps.database,
+    config,
+    clock,
+    events,
+    blobs,
+    logger: app.log,
+    releaseExpiredReservations:
+      deps.releaseExpiredReservations ??
+      ((now, limit) => releaseExpiredReservations({ db, blobs }, now, limit)),
+    ...(metrics ? { observer: metrics } : {}),
+  });
+  app.decorate('lifecycle', lifecycle);
+  if (config.admin.token) {
+    const admin = new AdminService({ db, clock, events, blobs, presence: backplane.presence, lifecycle });
+    await app.register(adminRoutes, { admin, token: config.admin.token });
   }
-  const db = deps.database.db;
-  const events = deps.events ?? new MemoryEventBus();
-  const signer = new TokenSigner(config.jwt.secret, config.jwt.leeway_seconds, clock);
-  const authenticator = new SessionAuthenticator({ db, signer, clock });
-  const blobs = new BlobReaper({ db, storage: deps.storage, logger: app.log });
+  if (metrics) {
+    await app.register(metricsRoutes, {
+      metrics,
+      db,
+      clock,
+      token: config.metrics.token,
+      openSockets: () => gateway.stats().connections,
+    });
+  }
   const rooms = new RoomsService({ db, config, clock, events, blobs });
   const sessions = new SessionsService({
     db,
@@ -200,9 +281,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     signer,
     authenticator,
     passwordAttempts: new AttemptLimiter(clock, config.auth.password_attempts.window_seconds * 1000),
+    isConnected: (jti) => gateway.isConnected(jti),
   });
   await app.register(roomsRoutes, { rooms, authenticator });
   await app.register(sessionsRoutes, { sessions, authenticator });
+
+  const storage = deps.storage;
+  const contents = new ContentsService({ db, config, clock, events, storage, blobs, authenticator });
+  await app.register(contentsRoutes, { contents, authenticator, storage });
+  const uploads = new UploadsService({ db, config, clock, events, storage, blobs });
+  const tus = new TusHandler({
+    uploads,
+    binding: () => storage.createTusStore({ expirationMs: config.upload.reservation_ttl_seconds * 1000 }),
+    maxFileSize: config.upload.max_file_size,
+    publicUrl: config.server.public_url,
+  });
+  await app.register(uploadsRoutes, { uploads, tus, authenticator, config });
 
   web.serve = await registerWebApp(app, {
     root: config.server.web_root || DEFAULT_WEB_ROOT,

@@ -2,6 +2,13 @@ import { Command, Option } from 'commander';
 
 import { type CliOverrides, ConfigError, formatConfigReport, loadConfig } from './config/index.js';
 import { createDatabase, listMigrations, migrateToLatest } from './db/index.js';
+import { Lifecycle } from './jobs/lifecycle.js';
+import { systemClock } from './lib/clock.js';
+import { MemoryEventBus } from './realtime/memory-event-bus.js';
+import { createRedisEventBus } from './realtime/realtime.js';
+import { BlobReaper } from './storage/blob-reaper.js';
+import { releaseExpiredReservations } from './modules/uploads/reservations.js';
+import { createStorage } from './storage/index.js';
 import { SERVER_VERSION } from './lib/version.js';
 import { closeOnSignals, startServer } from './main.js';
 
@@ -85,6 +92,41 @@ export function buildCli(): Command {
           : `applied: ${result.applied.join(', ')}${result.backupFile ? `\nbackup: ${result.backupFile}` : ''}\n`,
       );
     } finally {
+      await database.close();
+    }
+  });
+
+  withConfigOptions(
+    program
+      .command('gc')
+      .description('run one lifecycle pass now (expired rooms, reservations, tokens, names, stored bytes)'),
+  ).action(async (options: CommonOptions) => {
+    const { config } = loadConfig({ cli: overrides(options) });
+    const database = await createDatabase(config.database);
+    // With Redis, the servers hear about the rooms this pass deletes and close their sockets.
+    const events = config.realtime.redis_url ? createRedisEventBus(config.realtime) : new MemoryEventBus();
+    try {
+      const storage = await createStorage(config.storage);
+      const blobs = new BlobReaper({ db: database.db, storage });
+      const lifecycle = new Lifecycle({
+        database,
+        config,
+        clock: systemClock,
+        events,
+        blobs,
+        releaseExpiredReservations: (now, limit) =>
+          releaseExpiredReservations({ db: database.db, blobs }, now, limit),
+      });
+      const result = await lifecycle.runPass();
+      if (result.skipped) {
+        process.stdout.write('another instance is running a lifecycle pass; nothing done\n');
+        return;
+      }
+      const { skipped: _skipped, duration_ms, ...counts } = result;
+      for (const [name, count] of Object.entries(counts)) process.stdout.write(`${name}: ${count}\n`);
+      process.stdout.write(`duration_ms: ${duration_ms}\n`);
+    } finally {
+      if ('close' in events) await events.close();
       await database.close();
     }
   });

@@ -5,6 +5,7 @@ import { buildApp } from './app.js';
 import { type LoadedConfig, redactConfig, resolveJwtSecret } from './config/index.js';
 import type { AppConfig } from './config/types.js';
 import { createDatabase, migrateToLatest } from './db/index.js';
+import { Scheduler } from './jobs/scheduler.js';
 import { createLogger } from './lib/logger.js';
 import { createStorage } from './storage/index.js';
 
@@ -34,7 +35,7 @@ export async function startServer(
     if (migrated.applied.length > 0) {
       logger.info({ applied: migrated.applied, backup: migrated.backupFile }, 'database migrated');
     }
-    const storage = createStorage(config.storage);
+    const storage = await createStorage(config.storage);
     await storage.check();
 
     const app = await buildApp({ config, database, storage, logger });
@@ -45,6 +46,20 @@ export async function startServer(
     const url = `http://${host}:${port}`;
     logger.info(`Elizabeth listening on ${url} (API docs: ${url}/api/v1/scalar)`);
 
+    const scheduler = new Scheduler(logger);
+    scheduler.add({
+      id: 'room_lifecycle',
+      intervalMs: config.gc.interval_seconds * 1000,
+      run: () => app.lifecycle.runPass(),
+    });
+    // The pass cleans tokens too; this keeps them bounded when passes are configured rarely.
+    scheduler.add({
+      id: 'auth_token_cleanup',
+      intervalMs: config.jwt.cleanup_interval_seconds * 1000,
+      run: () => app.lifecycle.cleanupAuth(),
+    });
+    scheduler.start();
+
     let closing: Promise<void> | undefined;
     return {
       app,
@@ -53,6 +68,7 @@ export async function startServer(
       logger,
       close: () => {
         closing ??= (async () => {
+          await scheduler.stop();
           await app.close();
           await database.close();
         })();

@@ -106,6 +106,8 @@ export interface UploadReservationsTable {
   created_at: Millis;
   expires_at: Millis;
   consumed_at: Millis | null;
+  /** When an upload request claimed the reservation (0002); null = not yet used. */
+  started_at: Millis | null;
 }
 
 /** Stored bytes still to delete; a row leaves only after the bytes are gone. */

@@ -29,10 +29,31 @@ export type RoomEvent =
       jtis?: string[];
       except?: string;
       reason: 'session_revoked' | 'password_changed';
+    }
+  | {
+      /**
+       * Published by the realtime gateway itself when a socket of the room opened or closed on
+       * some instance. `version` orders the answers of the presence store, so an instance drops
+       * a count that arrives after a newer one.
+       */
+      type: 'presence_changed';
+      room_id: number;
+      online: number;
+      version: number;
+      joined: boolean;
     };
+
+/** How the bus reaches other server instances, for `/status`. */
+export interface EventBusStatus {
+  kind: 'memory' | 'redis';
+  /** False while the bus cannot reach the other instances (Redis down); local delivery goes on. */
+  connected: boolean;
+}
 
 export interface EventBus {
   publish(event: RoomEvent): void;
   /** Returns the function that unsubscribes. */
   subscribe(handler: (event: RoomEvent) => void): () => void;
+  /** Absent = in-process only, always connected. */
+  status?(): EventBusStatus;
 }

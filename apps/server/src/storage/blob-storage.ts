@@ -1,12 +1,66 @@
+import type { Readable } from 'node:stream';
+
+import type { DataStore } from '@tus/server';
+
+/** Key prefix of resumable (tus) uploads; the rest of the key is the upload id. */
+export const TUS_KEY_PREFIX = 'tus/';
+
+export interface BlobStat {
+  size: number;
+}
+
+/** An inclusive byte range, as in HTTP `Range: bytes=start-end`. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  /**
+   * Called with the byte count before each chunk is written; throwing stops the write, which
+   * then leaves nothing at the key. Used to enforce the quota and declared sizes while streaming.
+   */
+  onProgress?: (bytesSoFar: number) => void | Promise<void>;
+}
+
 /**
  * Where file bytes live. One implementation is chosen at start (`app.storage.backend`) and
  * injected into the services; nothing else touches the disk or the bucket. Keys are generated
- * by the server (never built from user input).
+ * by the server (never built from user input): `rooms/<room_id>/<uuid>` for simple uploads,
+ * `tus/<upload id>` for resumable ones. Bytes always stream; no method buffers a whole file.
  */
 export interface BlobStorage {
   readonly kind: 'local' | 's3';
   /** Throws when the storage cannot be used right now (health checks). */
   check(): Promise<void>;
-  /** Removes a blob; removing one that does not exist is not an error. */
+  /**
+   * Streams `body` to `key` and resolves with the number of bytes stored. The bytes appear at
+   * the key only once complete (local: temporary file renamed; S3: multipart upload completed);
+   * a failed or aborted write leaves nothing behind, and a crash leaves only what `delete(key)`
+   * removes.
+   */
+  put(key: string, body: Readable, options?: PutOptions): Promise<number>;
+  /** Size of a stored blob, or undefined when there is none. */
+  stat(key: string): Promise<BlobStat | undefined>;
+  /** The bytes of a blob (or of one range of it), streamed. */
+  read(key: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * Removes a blob and everything kept for it while it was being written (temporary files,
+   * unfinished multipart uploads, tus metadata). Removing one that does not exist is not an error.
+   */
   delete(key: string): Promise<void>;
+  /** The tus data store of this backend (loaded on first use); upload `<id>` is at key `tus/<id>`. */
+  createTusStore(options: { expirationMs: number }): Promise<TusStoreBinding>;
+  /** Drops the tus bookkeeping of a finished upload, keeping its bytes at `key`. */
+  dropTusMetadata(key: string): Promise<void>;
+}
+
+/** A tus data store and how its upload ids map to URL ids and storage keys. */
+export interface TusStoreBinding {
+  store: DataStore;
+  /** The data store's id of the upload whose URL segment is `urlId`. */
+  storeIdOf(urlId: string): string;
+  /** The URL segment of a data store id, or undefined if it is not one of ours. */
+  urlIdOf(storeId: string): string | undefined;
 }

@@ -1,8 +1,23 @@
-import { constants } from 'node:fs';
-import { access, mkdir, rm } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { access, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
-import type { BlobStorage } from './blob-storage.js';
+import {
+  type BlobStat,
+  type BlobStorage,
+  type ByteRange,
+  type PutOptions,
+  TUS_KEY_PREFIX,
+  type TusStoreBinding,
+} from './blob-storage.js';
+import { progressTap } from './progress-tap.js';
+
+/** Suffix of the file a write goes to before it is renamed into place. */
+const PARTIAL = '.partial';
+/** Where the tus file store keeps an upload's metadata, beside its bytes. */
+const TUS_METADATA = '.json';
 
 /** Files under one directory on the local filesystem (the default backend). */
 export class LocalStorage implements BlobStorage {
@@ -22,7 +37,61 @@ export class LocalStorage implements BlobStorage {
     await access(this.root, constants.W_OK | constants.R_OK);
   }
 
+  async put(key: string, body: Readable, options: PutOptions = {}): Promise<number> {
+    const path = this.pathOf(key);
+    // Beside the final file, so finishing is an atomic rename on the same filesystem, and a
+    // crash leaves it where `delete(key)` looks.
+    const partial = path + PARTIAL;
+    await mkdir(dirname(path), { recursive: true });
+    const tap = progressTap(options.onProgress);
+    try {
+      await pipeline(body, tap, createWriteStream(partial, { flags: 'w' }));
+      await rename(partial, path);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
+    return tap.bytes;
+  }
+
+  async stat(key: string): Promise<BlobStat | undefined> {
+    try {
+      const info = await stat(this.pathOf(key));
+      return info.isFile() ? { size: info.size } : undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async read(key: string, range?: ByteRange): Promise<Readable> {
+    const stream = createReadStream(this.pathOf(key), range ? { start: range.start, end: range.end } : {});
+    // Surface a missing file as a rejected promise, not as a stream error after headers went out.
+    await new Promise<void>((ok, fail) => {
+      stream.once('open', () => ok());
+      stream.once('error', fail);
+    });
+    return stream;
+  }
+
   async delete(key: string): Promise<void> {
-    await rm(this.pathOf(key), { force: true });
+    const path = this.pathOf(key);
+    await rm(path, { force: true });
+    await rm(path + PARTIAL, { force: true });
+    if (key.startsWith(TUS_KEY_PREFIX)) await rm(path + TUS_METADATA, { force: true });
+  }
+
+  async createTusStore(options: { expirationMs: number }): Promise<TusStoreBinding> {
+    const { FileStore } = await import('@tus/file-store');
+    return {
+      store: new FileStore({ directory: this.root, expirationPeriodInMilliseconds: options.expirationMs }),
+      storeIdOf: (urlId) => TUS_KEY_PREFIX + urlId,
+      urlIdOf: (storeId) =>
+        storeId.startsWith(TUS_KEY_PREFIX) ? storeId.slice(TUS_KEY_PREFIX.length) : undefined,
+    };
+  }
+
+  async dropTusMetadata(key: string): Promise<void> {
+    await rm(this.pathOf(key) + TUS_METADATA, { force: true });
   }
 }

@@ -106,7 +106,7 @@ describeEachDatabase('database layer', (engine) => {
     const fresh = await createTestDatabase(engine);
     const db = await createDatabase(fresh.config);
     const broken: DatabaseMigration = {
-      name: '0002_broken',
+      name: '9001_broken',
       async up(kdb) {
         await kdb.schema.createTable('half_done').addColumn('id', 'integer').execute();
         await sql`SELECT no_such_column FROM rooms`.execute(kdb);
@@ -122,19 +122,21 @@ describeEachDatabase('database layer', (engine) => {
         (err: unknown) => err,
       );
       expect(error).toBeInstanceOf(Error);
-      expect((error as Error).message).toMatch(/^Database migration 0002_broken failed: .*no_such_column/);
+      expect((error as Error).message).toMatch(/^Database migration 9001_broken failed: .*no_such_column/);
       expect((error as Error).message).toMatch(kept);
 
       const tables = (await db.db.introspection.getTables()).map((t) => t.name);
       expect(tables).not.toContain('half_done');
       expect(tables.includes('rooms')).toBe(engine === 'sqlite');
       expect((await listMigrations(db, { migrations })).map((m) => m.applied)).toEqual([
-        engine === 'sqlite',
+        ...MIGRATIONS.map(() => engine === 'sqlite'),
         false,
       ]);
 
       // Once fixed, the same database migrates normally.
-      expect(await migrateToLatest(db)).toEqual({ applied: engine === 'sqlite' ? [] : ['0001_initial'] });
+      expect(await migrateToLatest(db)).toEqual({
+        applied: engine === 'sqlite' ? [] : MIGRATIONS.map((m) => m.name),
+      });
     } finally {
       await db.close();
       await fresh.cleanup();
@@ -333,7 +335,7 @@ describeEachDatabase('database layer', (engine) => {
       .values(reservation)
       .returningAll()
       .executeTakeFirstOrThrow();
-    expect(u).toEqual({ ...reservation, id: expect.any(Number), consumed_at: null });
+    expect(u).toEqual({ ...reservation, id: expect.any(Number), consumed_at: null, started_at: null });
     await database.db
       .updateTable('upload_reservations')
       .set({ consumed_at: NOW + 9 })

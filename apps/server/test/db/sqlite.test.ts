@@ -27,9 +27,9 @@ function config(url: string, overrides: Partial<AppConfig['database']> = {}): Ap
   };
 }
 
-/** Migration `000N_extra` creating table `extra_N`, to make a migration pending on demand. */
+/** Migration `900N_extra` (sorting after every real migration) creating table `extra_N`, to make a migration pending on demand. */
 const extra = (n: number): DatabaseMigration => ({
-  name: `000${n}_extra`,
+  name: `900${n}_extra`,
   async up(db) {
     await db.schema.createTable(`extra_${n}`).addColumn('id', 'integer').execute();
   },
@@ -150,7 +150,7 @@ describe('SQLite database', () => {
     for (let n = 2; n <= 6; n++) {
       migrations.push(extra(n));
       const result = await migrateToLatest(database, { migrations, logger });
-      expect(result).toEqual({ applied: [`000${n}_extra`], backupFile: `${file}.bkp${n - 1}` });
+      expect(result).toEqual({ applied: [`900${n}_extra`], backupFile: `${file}.bkp${n - 1}` });
     }
     expect(listSqliteBackups(file).map(([n]) => n)).toEqual([3, 4, 5]);
     expect(readdirSync(dirname(file)).sort()).toEqual(
@@ -187,7 +187,7 @@ describe('SQLite database', () => {
 
     expect(await migrateToLatest(database, { migrations: [...MIGRATIONS, extra(2)], backup: false })).toEqual(
       {
-        applied: ['0002_extra'],
+        applied: ['9002_extra'],
       },
     );
     expect(listSqliteBackups(file).map(([n]) => n)).toEqual([9, 10]);

@@ -1,4 +1,5 @@
 import * as initial from './0001_initial.js';
+import * as uploadProgress from './0002_upload_progress.js';
 import type { DatabaseMigration } from './types.js';
 
 export type { DatabaseMigration, MigrationContext } from './types.js';
@@ -7,4 +8,7 @@ export type { DatabaseMigration, MigrationContext } from './types.js';
  * Every migration, oldest first. Imported statically (not read from a folder) so the compiled
  * server in `dist/` and a bundled build find them without any file-system lookup.
  */
-export const MIGRATIONS: readonly DatabaseMigration[] = [{ name: '0001_initial', up: initial.up }];
+export const MIGRATIONS: readonly DatabaseMigration[] = [
+  { name: '0001_initial', up: initial.up },
+  { name: '0002_upload_progress', up: uploadProgress.up },
+];

@@ -1,0 +1,176 @@
+import { type Kysely, sql } from 'kysely';
+
+import {
+  CONTENT_TYPE,
+  type ContentRow,
+  type ContentTypeCode,
+  type ContentUpdate,
+  type DB,
+  type NewContent,
+} from '../../db/index.js';
+
+export interface MessageCursor {
+  sequence: number;
+  id: number;
+}
+
+/** SQL for contents and the room quota. Every function takes the executor (db or transaction). */
+export const contentsRepository = {
+  /**
+   * Adds `delta` bytes to the room's usage if the result stays within `max_size`: one
+   * conditional UPDATE, so concurrent writers can never overfill a room. False = no room.
+   */
+  async reserveRoomBytes(db: Kysely<DB>, roomId: number, delta: number): Promise<boolean> {
+    if (delta <= 0) {
+      await this.releaseRoomBytes(db, roomId, -delta);
+      return true;
+    }
+    const result = await db
+      .updateTable('rooms')
+      .set((eb) => ({ current_size: eb('current_size', '+', delta) }))
+      .where('id', '=', roomId)
+      .where((eb) => eb(eb('current_size', '+', delta), '<=', eb.ref('max_size')))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  },
+
+  /** Gives `bytes` back to the room, never below zero. */
+  async releaseRoomBytes(db: Kysely<DB>, roomId: number, bytes: number): Promise<void> {
+    if (bytes <= 0) return;
+    await db
+      .updateTable('rooms')
+      .set({
+        current_size: sql<number>`CASE WHEN current_size < ${bytes} THEN 0 ELSE current_size - ${bytes} END`,
+      })
+      .where('id', '=', roomId)
+      .execute();
+  },
+
+  async roomSize(db: Kysely<DB>, roomId: number): Promise<{ current_size: number; max_size: number }> {
+    return db
+      .selectFrom('rooms')
+      .select(['current_size', 'max_size'])
+      .where('id', '=', roomId)
+      .executeTakeFirstOrThrow();
+  },
+
+  async insert(db: Kysely<DB>, content: NewContent): Promise<ContentRow> {
+    return db.insertInto('contents').values(content).returningAll().executeTakeFirstOrThrow();
+  },
+
+  findById(db: Kysely<DB>, id: number): Promise<ContentRow | undefined> {
+    return db.selectFrom('contents').selectAll().where('id', '=', id).executeTakeFirst();
+  },
+
+  findInRoom(db: Kysely<DB>, roomId: number, id: number): Promise<ContentRow | undefined> {
+    return db
+      .selectFrom('contents')
+      .selectAll()
+      .where('room_id', '=', roomId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  },
+
+  /** Oldest first; `kinds` empty = every kind. */
+  listByRoom(db: Kysely<DB>, roomId: number, kinds: ContentTypeCode[]): Promise<ContentRow[]> {
+    let query = db.selectFrom('contents').selectAll().where('room_id', '=', roomId);
+    if (kinds.length > 0) query = query.where('content_type', 'in', kinds);
+    return query.orderBy('id').execute();
+  },
+
+  /** Up to `limit` contents of these kinds after id `afterId`, oldest first (for exports). */
+  listPage(
+    db: Kysely<DB>,
+    roomId: number,
+    kinds: ContentTypeCode[],
+    afterId: number,
+    limit: number,
+  ): Promise<ContentRow[]> {
+    return db
+      .selectFrom('contents')
+      .selectAll()
+      .where('room_id', '=', roomId)
+      .where('content_type', 'in', kinds)
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+  },
+
+  /** Messages strictly older than the cursor, newest first: `(sequence_number, id)` descending. */
+  listMessagesBefore(
+    db: Kysely<DB>,
+    roomId: number,
+    cursor: MessageCursor | undefined,
+    limit: number,
+  ): Promise<ContentRow[]> {
+    let query = db
+      .selectFrom('contents')
+      .selectAll()
+      .where('room_id', '=', roomId)
+      .where('content_type', '=', CONTENT_TYPE.text);
+    if (cursor) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('sequence_number', '<', cursor.sequence),
+          eb.and([eb('sequence_number', '=', cursor.sequence), eb('id', '<', cursor.id)]),
+        ]),
+      );
+    }
+    return query.orderBy('sequence_number', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  },
+
+  /** One past the highest message sequence number of the room (0 when there is none). */
+  async nextSequenceNumber(db: Kysely<DB>, roomId: number): Promise<number> {
+    const row = await db
+      .selectFrom('contents')
+      .select((eb) => eb.fn.max('sequence_number').as('max'))
+      .where('room_id', '=', roomId)
+      .where('content_type', '=', CONTENT_TYPE.text)
+      .executeTakeFirst();
+    const max = row?.max;
+    return max === null || max === undefined ? 0 : Number(max) + 1;
+  },
+
+  async update(db: Kysely<DB>, id: number, patch: ContentUpdate): Promise<ContentRow | undefined> {
+    return db.updateTable('contents').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
+  },
+
+  /**
+   * Deletes these contents of the room and queues their stored bytes for deletion in the same
+   * transaction (the caller drains the queue after commit). Returns the deleted rows.
+   */
+  async deleteWithBlobs(db: Kysely<DB>, roomId: number, ids: number[], now: number): Promise<ContentRow[]> {
+    const rows = await db
+      .selectFrom('contents')
+      .selectAll()
+      .where('room_id', '=', roomId)
+      .where('id', 'in', ids)
+      .orderBy('id')
+      .execute();
+    if (rows.length === 0) return [];
+    await this.queueBlobDeletions(
+      db,
+      rows.map((r) => r.storage_key).filter((k): k is string => k !== null),
+      now,
+    );
+    await db
+      .deleteFrom('contents')
+      .where(
+        'id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .execute();
+    return rows;
+  },
+
+  async queueBlobDeletions(db: Kysely<DB>, keys: string[], now: number): Promise<void> {
+    if (keys.length === 0) return;
+    await db
+      .insertInto('blob_deletions')
+      .values(keys.map((storage_key) => ({ storage_key, created_at: now })))
+      .onConflict((oc) => oc.column('storage_key').doNothing())
+      .execute();
+  },
+};

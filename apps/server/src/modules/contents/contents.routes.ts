@@ -1,0 +1,271 @@
+import {
+  API_PREFIX,
+  ArchiveQuery,
+  ContentIdParams,
+  ContentParams,
+  ContentView,
+  CreatedResponse,
+  CreateLinkBody,
+  CreateMessageBody,
+  DeleteContentsBody,
+  DeleteContentsResponse,
+  DownloadQuery,
+  ListContentsQuery,
+  ListMessagesQuery,
+  MessagePage,
+  MessageResponse,
+  RoomNameParams,
+  UpdateContentBody,
+  UpdatedResponse,
+} from '@elizabeth/protocol';
+import contentDisposition from 'content-disposition';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+
+import { extractToken, requireRoomToken, roomAuthOf } from '../../http/room-auth.js';
+import { errorResponses, ROOM_TOKEN_SECURITY } from '../../http/route-schemas.js';
+import { AppError } from '../../lib/errors.js';
+import type { BlobStorage } from '../../storage/blob-storage.js';
+import type { SessionAuthenticator } from '../sessions/session-auth.js';
+import type { ContentsService } from './contents.service.js';
+import { etagMatches, parseRange } from './http-range.js';
+
+export interface ContentsRoutesOptions {
+  contents: ContentsService;
+  authenticator: SessionAuthenticator;
+  storage: BlobStorage;
+}
+
+const errors = errorResponses(400, 401, 403, 404, 410, 413);
+const security = ROOM_TOKEN_SECURITY;
+
+/** Downloads run in the browser's origin: nothing in them may run script or be sniffed. */
+const DOWNLOAD_CSP = 'sandbox';
+
+const requireToken = async (request: FastifyRequest) => {
+  if (!extractToken(request)) throw new AppError('AUTHENTICATION_FAILED', 'Missing access token');
+};
+
+/** API.md §3: contents of a room, downloads and the room archive. */
+export const contentsRoutes: FastifyPluginAsyncZod<ContentsRoutesOptions> = async (
+  app,
+  { contents, authenticator, storage },
+) => {
+  const withToken = requireRoomToken(authenticator);
+  const room = `${API_PREFIX}/rooms/:name`;
+
+  app.get(
+    `${room}/contents`,
+    {
+      onRequest: withToken,
+      schema: {
+        tags: ['contents'],
+        summary: 'All contents of the room, oldest first',
+        security,
+        params: RoomNameParams,
+        querystring: ListContentsQuery,
+        response: { 200: z.array(ContentView), ...errors },
+      },
+    },
+    async (request) => contents.list(roomAuthOf(request), request.query.type),
+  );
+
+  app.get(
+    `${room}/messages`,
+    {
+      onRequest: withToken,
+      schema: {
+        tags: ['contents'],
+        summary: 'Messages, newest page first, ascending inside a page',
+        security,
+        params: RoomNameParams,
+        querystring: ListMessagesQuery,
+        response: { 200: MessagePage, ...errors },
+      },
+    },
+    async (request) => contents.listMessages(roomAuthOf(request), request.query.limit, request.query.cursor),
+  );
+
+  app.post(
+    `${room}/messages`,
+    {
+      onRequest: withToken,
+      schema: {
+        tags: ['contents'],
+        summary: 'Post a message',
+        security,
+        params: RoomNameParams,
+        body: CreateMessageBody,
+        response: { 201: MessageResponse, ...errors },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send({ message: await contents.createMessage(roomAuthOf(request), request.body) }),
+  );
+
+  app.post(
+    `${room}/contents/url`,
+    {
+      onRequest: withToken,
+      schema: {
+        tags: ['contents'],
+        summary: 'Add a link (absolute http/https URL)',
+        security,
+        params: RoomNameParams,
+        body: CreateLinkBody,
+        response: { 201: CreatedResponse, ...errors },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send({ created: await contents.createLink(roomAuthOf(request), request.body) }),
+  );
+
+  app.put(
+    `${room}/contents/:id`,
+    {
+      onRequest: withToken,
+      schema: {
+        tags: ['contents'],
+        summary: 'Edit a message, a link, or rename a file',
+        security,
+        params: ContentParams,
+        body: UpdateContentBody,
+        response: { 200: UpdatedResponse, ...errors },
+      },
+    },
+    async (request) => ({
+      updated: await contents.update(roomAuthOf(request), request.params.id, request.body),
+    }),
+  );
+
+  app.delete(
+    `${room}/contents`,
+    {
+      onRequest: withToken,
+      schema: {
+        tags: ['contents'],
+        summary: 'Delete contents (and their stored bytes)',
+        security,
+        params: RoomNameParams,
+        body: DeleteContentsBody,
+        response: { 200: DeleteContentsResponse, ...errors },
+      },
+    },
+    async (request) => contents.delete(roomAuthOf(request), request.body.ids),
+  );
+
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: `${API_PREFIX}/contents/:id`,
+    onRequest: requireToken,
+    // Bytes go out as stored: compressing would break ranges, lengths and throughput.
+    compress: false,
+    schema: {
+      tags: ['contents'],
+      summary: 'Download a file (ranges, conditional requests)',
+      security,
+      params: ContentIdParams,
+      querystring: DownloadQuery,
+      response: {
+        200: z.any(),
+        206: z.any(),
+        304: z.null(),
+        ...errorResponses(400, 401, 403, 404, 410, 416),
+      },
+    },
+    handler: async (request, reply) => {
+      const { content, storageKey } = await contents.getDownload(request.params.id, extractToken(request)!);
+      const stored = await storage.stat(storageKey);
+      if (!stored) throw new AppError('NOT_FOUND', 'The stored bytes of this file are missing');
+      return sendBlob(request, reply, {
+        storage,
+        key: storageKey,
+        size: stored.size,
+        etag: `"${content.id}-${stored.size}-${content.created_at.toString(36)}"`,
+        lastModified: content.created_at,
+        mimeType: content.mime_type ?? 'application/octet-stream',
+        fileName: content.file_name ?? `file-${content.id}`,
+        disposition: request.query.disposition ?? 'attachment',
+      });
+    },
+  });
+
+  app.get(
+    `${room}/archive`,
+    {
+      onRequest: withToken,
+      compress: false,
+      schema: {
+        tags: ['contents'],
+        summary: 'A zip of the chosen files (or all) plus messages.md',
+        security,
+        params: RoomNameParams,
+        querystring: ArchiveQuery,
+        response: { 200: z.any(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const auth = roomAuthOf(request);
+      const ids = request.query.ids?.split(',').map(Number);
+      const zip = await contents.archive(auth, ids);
+      reply
+        .type('application/zip')
+        .header('Content-Disposition', contentDisposition(`${auth.room.name}.zip`))
+        .header('Cache-Control', 'no-store')
+        .header('X-Content-Type-Options', 'nosniff');
+      return reply.send(zip);
+    },
+  );
+};
+
+interface BlobResponse {
+  storage: BlobStorage;
+  key: string;
+  size: number;
+  etag: string;
+  lastModified: number;
+  mimeType: string;
+  fileName: string;
+  disposition: 'attachment' | 'inline';
+}
+
+async function sendBlob(request: FastifyRequest, reply: FastifyReply, blob: BlobResponse) {
+  const headers = request.headers;
+  reply
+    .header('Accept-Ranges', 'bytes')
+    .header('ETag', blob.etag)
+    .header('Last-Modified', new Date(blob.lastModified).toUTCString())
+    .header('Cache-Control', 'private, no-cache')
+    .header('X-Content-Type-Options', 'nosniff')
+    .header('Content-Security-Policy', DOWNLOAD_CSP)
+    .header('Content-Disposition', contentDisposition(blob.fileName, { type: blob.disposition }));
+
+  const ifNoneMatch = headers['if-none-match'];
+  const ifModifiedSince = headers['if-modified-since'];
+  const notModified =
+    ifNoneMatch !== undefined
+      ? etagMatches(ifNoneMatch, blob.etag)
+      : ifModifiedSince !== undefined &&
+        Date.parse(ifModifiedSince) >= Math.floor(blob.lastModified / 1000) * 1000;
+  if (notModified) return reply.code(304).send();
+
+  reply.type(blob.mimeType);
+  // `If-Range` with another validator means the client's partial copy is stale: send it all.
+  const ifRange = headers['if-range'];
+  const fresh =
+    typeof ifRange !== 'string' ||
+    ifRange === blob.etag ||
+    Date.parse(ifRange) >= Math.floor(blob.lastModified / 1000) * 1000;
+  const range = parseRange(fresh ? headers.range : undefined, blob.size);
+  if (range === 'unsatisfiable') {
+    throw new AppError('RANGE_NOT_SATISFIABLE', `The file has ${blob.size} bytes`, {
+      headers: { 'Content-Range': `bytes */${blob.size}` },
+    });
+  }
+  const length = range ? range.end - range.start + 1 : blob.size;
+  if (range) reply.code(206).header('Content-Range', `bytes ${range.start}-${range.end}/${blob.size}`);
+  reply.header('Content-Length', String(length));
+  if (request.method === 'HEAD' || length === 0) return reply.send();
+  return reply.send(await blob.storage.read(blob.key, range));
+}

@@ -1,0 +1,429 @@
+import {
+  WS_CLOSE,
+  WsClientFrame,
+  type WsErrorCode,
+  type WsForcedCloseReason,
+  type WsServerFrame,
+} from '@elizabeth/protocol';
+import type { WebSocket } from 'ws';
+
+import type { AppConfig } from '../config/types.js';
+import { toAppError } from '../http/error-handler.js';
+import type { Clock } from '../lib/clock.js';
+import { toRoomView } from '../modules/rooms/rooms.presenter.js';
+import type { SessionAuthenticator } from '../modules/sessions/session-auth.js';
+import type { EventBus, RoomEvent } from './events.js';
+import type { Presence } from './presence.js';
+
+/** Malformed frames tolerated (each answered with an `error` frame) before the socket closes. */
+export const MAX_INVALID_FRAMES = 5;
+/** A client that does not read its frames is dropped past this much unsent data. */
+const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+
+const FORCED_CLOSE: Record<WsForcedCloseReason, { code: number; message: string }> = {
+  session_revoked: { code: WS_CLOSE.SESSION_REVOKED, message: 'This session was revoked' },
+  password_changed: {
+    code: WS_CLOSE.PASSWORD_CHANGED,
+    message: 'The room password changed; enter the room again',
+  },
+  address_changed: {
+    code: WS_CLOSE.ADDRESS_CHANGED,
+    message: 'The room moved to another address; enter it again',
+  },
+  room_deleted: { code: WS_CLOSE.ROOM_DELETED, message: 'The room was deleted' },
+  room_expired: { code: WS_CLOSE.ROOM_EXPIRED, message: 'The room has expired' },
+};
+
+type ServerMessage = WsServerFrame['message_type'];
+type PayloadOf<T extends ServerMessage> = Extract<WsServerFrame, { message_type: T }>['payload'];
+
+interface Connection {
+  readonly socket: WebSocket;
+  state: 'awaiting_connect' | 'authenticating' | 'open' | 'closed';
+  /** Frames produced before `connect_ack` went out; sent right after it. */
+  queue: string[];
+  roomId?: number;
+  /** The address the client connected with (tokens are bound to it). */
+  slug?: string;
+  jti?: string;
+  invalidFrames: number;
+  missedPings: number;
+  connectTimer?: NodeJS.Timeout;
+}
+
+interface RoomHub {
+  connections: Set<Connection>;
+  /** Last presence answer applied, so a late, older count is never shown after a newer one. */
+  presenceVersion: number;
+  online: number;
+}
+
+export interface RealtimeGatewayDeps {
+  config: AppConfig['realtime'];
+  authenticator: SessionAuthenticator;
+  events: EventBus;
+  presence: Presence;
+  clock: Clock;
+  logger: {
+    warn(obj: object | string, msg?: string): void;
+    debug(obj: object | string, msg?: string): void;
+  };
+}
+
+/**
+ * The WebSocket side of API.md §4: the `connect` handshake, one hub per room (keyed by room
+ * id, since addresses change), fan-out of bus events in publish order, presence counts, forced
+ * closes, heartbeats and limits. Transport-neutral apart from the `ws` socket it is handed.
+ */
+export class RealtimeGateway {
+  private readonly connections = new Set<Connection>();
+  private readonly hubs = new Map<number, RoomHub>();
+  private readonly byJti = new Map<string, Set<Connection>>();
+  private unsubscribe?: () => void;
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(private readonly deps: RealtimeGatewayDeps) {}
+
+  start(): void {
+    this.unsubscribe = this.deps.events.subscribe((event) => this.dispatch(event));
+    this.timer = setInterval(() => this.tick(), this.deps.config.ping_interval_seconds * 1000);
+    this.timer.unref();
+  }
+
+  /** Closes every socket with 1001 and stops listening to the bus. */
+  stop(): void {
+    this.stopped = true;
+    this.unsubscribe?.();
+    clearInterval(this.timer);
+    for (const connection of [...this.connections]) {
+      this.close(connection, WS_CLOSE.GOING_AWAY, 'server_shutdown');
+    }
+  }
+
+  isConnected(jti: string): boolean {
+    return (this.byJti.get(jti)?.size ?? 0) > 0;
+  }
+
+  /** Sockets on this instance: all of them, and the rooms that have at least one. */
+  stats(): { connections: number; rooms: number } {
+    return { connections: this.connections.size, rooms: this.hubs.size };
+  }
+
+  localCounts(): Map<number, number> {
+    return new Map([...this.hubs].map(([id, hub]) => [id, hub.connections.size]));
+  }
+
+  /** Heartbeat and presence again after the bus reconnected (a restarted Redis forgot them). */
+  resyncPresence(): void {
+    for (const [roomId, hub] of this.hubs) void this.publishPresence(roomId, hub, true);
+  }
+
+  accept(socket: WebSocket): void {
+    const connection: Connection = {
+      socket,
+      state: 'awaiting_connect',
+      queue: [],
+      invalidFrames: 0,
+      missedPings: 0,
+    };
+    if (this.stopped) {
+      socket.close(WS_CLOSE.GOING_AWAY, 'server_shutdown');
+      return;
+    }
+    if (this.connections.size >= this.deps.config.max_connections) {
+      this.refuse(
+        connection,
+        'too_many_connections',
+        'This server has reached its connection limit',
+        WS_CLOSE.TOO_MANY_CONNECTIONS,
+      );
+      return;
+    }
+    this.connections.add(connection);
+    connection.connectTimer = setTimeout(() => {
+      if (connection.state === 'awaiting_connect') {
+        this.refuse(
+          connection,
+          'connect_timeout',
+          'No connect frame received in time',
+          WS_CLOSE.CONNECT_TIMEOUT,
+        );
+      }
+    }, this.deps.config.connect_timeout_seconds * 1000);
+
+    socket.on('message', (data, isBinary) => this.receive(connection, data, isBinary));
+    socket.on('pong', () => {
+      connection.missedPings = 0;
+    });
+    socket.on('close', () => this.forget(connection));
+  }
+
+  private receive(connection: Connection, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    if (connection.state === 'closed') return;
+    const frame = isBinary ? undefined : parseFrame(data);
+    if (connection.state === 'awaiting_connect') {
+      if (frame?.message_type === 'connect') {
+        void this.handshake(connection, frame.payload.token, frame.payload.room_name);
+        return;
+      }
+      this.refuse(
+        connection,
+        frame ? 'connect_required' : 'invalid_frame',
+        frame ? 'The first frame must be connect' : 'The first frame must be a JSON connect frame',
+        WS_CLOSE.INVALID_FRAME,
+      );
+      return;
+    }
+    if (!frame) {
+      connection.invalidFrames += 1;
+      if (connection.invalidFrames >= MAX_INVALID_FRAMES) {
+        this.refuse(connection, 'invalid_frame', 'Too many malformed frames', WS_CLOSE.INVALID_FRAME);
+      } else {
+        this.sendError(
+          connection,
+          'invalid_frame',
+          'Frames are JSON {message_type, payload, timestamp} of a known type',
+        );
+      }
+      return;
+    }
+    if (frame.message_type === 'ping') this.send(connection, 'pong', null);
+    else this.sendError(connection, 'already_connected', 'This socket is already connected');
+  }
+
+  private async handshake(connection: Connection, token: string, roomName: string): Promise<void> {
+    connection.state = 'authenticating';
+    clearTimeout(connection.connectTimer);
+    let auth;
+    try {
+      auth = await this.deps.authenticator.authenticate(roomName, token);
+    } catch (error) {
+      const appError = toAppError(error);
+      if (appError.status >= 500) this.deps.logger.warn({ err: error }, 'websocket connect failed');
+      this.refuse(connection, appError.code, appError.message, 4000 + appError.status);
+      return;
+    }
+    if (connection.state !== 'authenticating') return;
+    const { room, claims } = auth;
+    const hub = this.hubs.get(room.id);
+    const inRoom = Math.max(hub?.connections.size ?? 0, hub?.online ?? 0);
+    if (inRoom >= this.deps.config.max_connections_per_room) {
+      this.refuse(
+        connection,
+        'room_full',
+        'This room has reached its connection limit',
+        WS_CLOSE.TOO_MANY_CONNECTIONS,
+      );
+      return;
+    }
+
+    connection.roomId = room.id;
+    connection.slug = room.slug;
+    connection.jti = claims.jti;
+    const roomHub = hub ?? { connections: new Set(), presenceVersion: 0, online: 0 };
+    this.hubs.set(room.id, roomHub);
+    roomHub.connections.add(connection);
+    const sessions = this.byJti.get(claims.jti) ?? new Set();
+    sessions.add(connection);
+    this.byJti.set(claims.jti, sessions);
+
+    const count = await this.countPresence(room.id, roomHub);
+    if (connection.state !== 'authenticating') return;
+    connection.state = 'open';
+    this.write(
+      connection,
+      frameText(this.deps.clock.now(), 'connect_ack', {
+        room: toRoomView(room),
+        session: { jti: claims.jti, permission: claims.permission },
+        online: count?.online ?? roomHub.connections.size,
+      }),
+    );
+    for (const text of connection.queue.splice(0)) this.write(connection, text);
+    this.announce(room.id, roomHub, count, true);
+  }
+
+  /** The presence store's answer; undefined when it is unreachable (Redis down). */
+  private async countPresence(roomId: number, hub: RoomHub) {
+    try {
+      return await this.deps.presence.update(roomId, hub.connections.size);
+    } catch (error) {
+      this.deps.logger.debug({ err: error }, 'presence store unreachable; counting local sockets');
+      return undefined;
+    }
+  }
+
+  private announce(
+    roomId: number,
+    hub: RoomHub,
+    count: { online: number; version: number } | undefined,
+    joined: boolean,
+  ): void {
+    if (count) {
+      this.deps.events.publish({ type: 'presence_changed', room_id: roomId, joined, ...count });
+    } else {
+      // Without the store only this instance's sockets can be counted and told.
+      hub.online = hub.connections.size;
+      this.broadcast(hub, joined ? 'user_joined' : 'user_left', { online: hub.online });
+    }
+  }
+
+  private async publishPresence(roomId: number, hub: RoomHub, joined: boolean): Promise<void> {
+    const count = await this.countPresence(roomId, hub);
+    if (count) this.deps.events.publish({ type: 'presence_changed', room_id: roomId, joined, ...count });
+  }
+
+  /** Unregisters a socket (idempotent) and tells the room its new count. */
+  private forget(connection: Connection): void {
+    if (connection.state === 'closed') return;
+    connection.state = 'closed';
+    connection.queue = [];
+    clearTimeout(connection.connectTimer);
+    this.connections.delete(connection);
+    if (connection.jti !== undefined) {
+      const sessions = this.byJti.get(connection.jti);
+      sessions?.delete(connection);
+      if (sessions?.size === 0) this.byJti.delete(connection.jti);
+    }
+    const roomId = connection.roomId;
+    const hub = roomId === undefined ? undefined : this.hubs.get(roomId);
+    if (roomId === undefined || !hub?.connections.delete(connection)) return;
+    if (hub.connections.size === 0) this.hubs.delete(roomId);
+    void this.countPresence(roomId, hub).then((count) => {
+      if (!this.stopped) this.announce(roomId, hub, count, false);
+    });
+  }
+
+  private dispatch(event: RoomEvent): void {
+    const hub = this.hubs.get(event.room_id);
+    if (!hub) return;
+    switch (event.type) {
+      case 'content_created':
+      case 'content_updated':
+      case 'content_deleted':
+        this.broadcast(hub, event.type, { room_name: event.slug, content: event.content });
+        return;
+      case 'room_updated':
+        for (const connection of [...hub.connections]) {
+          // A token is bound to the address it was issued for: sockets of the old address end.
+          if (event.previous_slug !== undefined && connection.slug !== event.slug) {
+            this.forceClose(connection, 'address_changed');
+          } else {
+            this.send(connection, 'room_updated', { room: event.room, reason: event.reason });
+          }
+        }
+        return;
+      case 'room_deleted':
+        for (const connection of [...hub.connections]) this.forceClose(connection, event.reason);
+        return;
+      case 'sessions_revoked':
+        for (const connection of [...hub.connections]) {
+          const hit =
+            event.jtis !== undefined
+              ? event.jtis.includes(connection.jti ?? '')
+              : event.except !== undefined && connection.jti !== event.except;
+          if (hit) this.forceClose(connection, event.reason);
+        }
+        return;
+      case 'presence_changed':
+        if (event.version <= hub.presenceVersion) return;
+        hub.presenceVersion = event.version;
+        hub.online = event.online;
+        this.broadcast(hub, event.joined ? 'user_joined' : 'user_left', { online: event.online });
+        return;
+      case 'session_created':
+        return;
+    }
+  }
+
+  private tick(): void {
+    for (const connection of this.connections) {
+      if (connection.missedPings >= 2) {
+        this.deps.logger.debug('websocket missed two pings: dropped');
+        connection.socket.terminate();
+        continue;
+      }
+      connection.missedPings += 1;
+      try {
+        connection.socket.ping();
+      } catch {
+        connection.socket.terminate();
+      }
+    }
+    this.deps.presence.heartbeat(this.localCounts()).catch((error: unknown) => {
+      this.deps.logger.debug({ err: error }, 'presence heartbeat failed');
+    });
+  }
+
+  private broadcast<T extends ServerMessage>(hub: RoomHub, type: T, payload: PayloadOf<T>): void {
+    const text = frameText(this.deps.clock.now(), type, payload);
+    for (const connection of hub.connections) this.sendText(connection, text);
+  }
+
+  private send<T extends ServerMessage>(connection: Connection, type: T, payload: PayloadOf<T>): void {
+    this.sendText(connection, frameText(this.deps.clock.now(), type, payload));
+  }
+
+  private sendError(connection: Connection, code: WsErrorCode, message: string): void {
+    this.send(connection, 'error', { code, message });
+  }
+
+  private sendText(connection: Connection, text: string): void {
+    if (connection.state === 'open') this.write(connection, text);
+    else if (connection.state === 'authenticating') connection.queue.push(text);
+  }
+
+  private write(connection: Connection, text: string): void {
+    const { socket } = connection;
+    if (socket.readyState !== 1) return;
+    if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.deps.logger.warn('websocket client does not read its frames: dropped');
+      socket.terminate();
+      return;
+    }
+    socket.send(text);
+  }
+
+  private forceClose(connection: Connection, reason: WsForcedCloseReason): void {
+    const { code, message } = FORCED_CLOSE[reason];
+    this.sendError(connection, reason, message);
+    this.close(connection, code, reason);
+  }
+
+  /** An `error` frame, then the close (before `connect_ack` the frame goes out directly). */
+  private refuse(connection: Connection, code: string, message: string, closeCode: number): void {
+    this.write(connection, frameText(this.deps.clock.now(), 'error', { code, message }));
+    this.close(connection, closeCode, code);
+  }
+
+  /** Starts the close handshake and unregisters at once, so counts and fan-out skip it. */
+  private close(connection: Connection, code: number, reason: string): void {
+    if (connection.state === 'closed') return;
+    try {
+      connection.socket.close(code, reason);
+    } catch {
+      connection.socket.terminate();
+    }
+    this.forget(connection);
+  }
+}
+
+function frameText<T extends ServerMessage>(now: number, type: T, payload: PayloadOf<T>): string {
+  return JSON.stringify({ message_type: type, payload, timestamp: now });
+}
+
+function parseFrame(data: Buffer | ArrayBuffer | Buffer[]): WsClientFrame | undefined {
+  const text = Buffer.isBuffer(data)
+    ? data.toString('utf8')
+    : Array.isArray(data)
+      ? Buffer.concat(data).toString('utf8')
+      : Buffer.from(data).toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const parsed = WsClientFrame.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}

@@ -1,0 +1,213 @@
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+
+import type { AppConfig } from '../config/types.js';
+import {
+  type BlobStat,
+  type BlobStorage,
+  type ByteRange,
+  type PutOptions,
+  TUS_KEY_PREFIX,
+  type TusStoreBinding,
+} from './blob-storage.js';
+import { progressTap } from './progress-tap.js';
+
+/** Parts of 8 MiB, two in flight: at most ~16 MiB of a stream is held in memory per upload. */
+const PART_SIZE = 8 * 1024 * 1024;
+const QUEUE_SIZE = 2;
+/** Objects the tus S3 store keeps beside an upload's bytes. */
+const TUS_SIDECARS = ['.info', '.part'];
+
+type S3Settings = AppConfig['storage']['s3'];
+
+export function s3ClientConfig(settings: S3Settings): S3ClientConfig {
+  return {
+    region: settings.region,
+    ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+    forcePathStyle: settings.force_path_style,
+    ...(settings.access_key_id
+      ? {
+          credentials: {
+            accessKeyId: settings.access_key_id,
+            secretAccessKey: settings.secret_access_key,
+          },
+        }
+      : {}),
+    // Checksums only where S3 requires them: S3-compatible servers (MinIO versions, Garage,
+    // s3rver) do not all understand the aws-chunked trailers the SDK would send by default.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  };
+}
+
+const isNotFound = (error: unknown): boolean => {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
+};
+
+/** Passes the first `limit` bytes on, then ends and lets the source go. */
+function takeBytes(limit: number, onDone: () => void): Transform {
+  let left = limit;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (left <= 0) return callback();
+      const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
+      left -= part.length;
+      this.push(part);
+      if (left === 0) {
+        this.push(null);
+        onDone();
+      }
+      callback();
+    },
+  });
+}
+
+/** An S3-compatible bucket (AWS, MinIO, Garage, R2, …); every key lives under `prefix`. */
+export class S3Storage implements BlobStorage {
+  readonly kind = 's3' as const;
+  readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly prefix: string;
+
+  constructor(private readonly settings: S3Settings) {
+    if (!settings.bucket) throw new Error('app.storage.s3.bucket is required with the s3 backend');
+    this.client = new S3Client(s3ClientConfig(settings));
+    this.bucket = settings.bucket;
+    this.prefix = settings.prefix && !settings.prefix.endsWith('/') ? `${settings.prefix}/` : settings.prefix;
+  }
+
+  private objectKey(key: string): string {
+    return this.prefix + key;
+  }
+
+  async check(): Promise<void> {
+    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+  }
+
+  async put(key: string, body: Readable, options: PutOptions = {}): Promise<number> {
+    const tap = progressTap(options.onProgress);
+    const upload = new Upload({
+      client: this.client,
+      queueSize: QUEUE_SIZE,
+      partSize: PART_SIZE,
+      leavePartsOnError: false,
+      params: {
+        Bucket: this.bucket,
+        Key: this.objectKey(key),
+        Body: tap,
+        ...(options.contentType ? { ContentType: options.contentType } : {}),
+      },
+    });
+    const feeding = pipeline(body, tap);
+    try {
+      // The tap fails the upload (aborting its multipart upload) when a limit is hit.
+      await Promise.all([feeding, upload.done()]);
+    } catch (error) {
+      await upload.abort().catch(() => undefined);
+      tap.destroy();
+      throw error;
+    }
+    return tap.bytes;
+  }
+
+  async stat(key: string): Promise<BlobStat | undefined> {
+    try {
+      const head = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
+      );
+      return { size: head.ContentLength ?? 0 };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async read(key: string, range?: ByteRange): Promise<Readable> {
+    const object = await this.client.send(
+      new GetObjectCommand({
+        Bucket: this.bucket,
+        Key: this.objectKey(key),
+        ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+      }),
+    );
+    if (!object.Body) throw new Error(`S3 returned no body for ${key}`);
+    const body = object.Body as Readable;
+    if (!range) return body;
+    // Some S3 clones (s3rver) answer `bytes=N-0` with the rest of the object: cut it to length.
+    const expected = range.end - range.start + 1;
+    return object.ContentLength === expected ? body : body.pipe(takeBytes(expected, () => body.destroy()));
+  }
+
+  async delete(key: string): Promise<void> {
+    const objectKey = this.objectKey(key);
+    const sidecars = key.startsWith(TUS_KEY_PREFIX) ? TUS_SIDECARS.map((s) => objectKey + s) : [];
+    // A crash or a failed write can leave a multipart upload open; it holds bytes (and costs)
+    // until aborted.
+    const open = await this.client
+      .send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: objectKey }))
+      .catch((error: unknown) => {
+        // Some S3 clones (s3rver) cannot list multipart uploads; they keep no parts either.
+        if ((error as { name?: string }).name === 'NotImplemented') return { Uploads: [] };
+        throw error;
+      });
+    for (const upload of open.Uploads ?? []) {
+      if (upload.Key !== objectKey || !upload.UploadId) continue;
+      await this.client
+        .send(
+          new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: objectKey, UploadId: upload.UploadId }),
+        )
+        .catch((error: unknown) => {
+          if (!isNotFound(error)) throw error;
+        });
+    }
+    await this.deleteObjects([objectKey, ...sidecars]);
+  }
+
+  private async deleteObjects(keys: string[]): Promise<void> {
+    const result = await this.client.send(
+      new DeleteObjectsCommand({
+        Bucket: this.bucket,
+        Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
+      }),
+    );
+    const failed = (result.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
+    if (failed.length > 0) {
+      throw new Error(`S3 could not delete ${failed.map((e) => `${e.Key}: ${e.Code}`).join(', ')}`);
+    }
+  }
+
+  async createTusStore(options: { expirationMs: number }): Promise<TusStoreBinding> {
+    const { S3Store } = await import('@tus/s3-store');
+    const prefix = this.prefix + TUS_KEY_PREFIX;
+    return {
+      store: new S3Store({
+        partSize: PART_SIZE,
+        // Tags mark finished uploads for bucket lifecycle rules; not every S3 clone has tagging.
+        useTags: false,
+        maxConcurrentPartUploads: QUEUE_SIZE,
+        expirationPeriodInMilliseconds: options.expirationMs,
+        s3ClientConfig: { ...s3ClientConfig(this.settings), bucket: this.bucket },
+      }),
+      storeIdOf: (urlId) => prefix + urlId,
+      urlIdOf: (storeId) => (storeId.startsWith(prefix) ? storeId.slice(prefix.length) : undefined),
+    };
+  }
+
+  async dropTusMetadata(key: string): Promise<void> {
+    const objectKey = this.objectKey(key);
+    await this.deleteObjects(TUS_SIDECARS.map((s) => objectKey + s));
+  }
+}

@@ -1,0 +1,98 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  type ContentsTestApp,
+  createContentsApp,
+  expectQuotaInvariant,
+  listen,
+} from '../support/contents.js';
+import { createRoom, enter } from '../support/rooms.js';
+
+const MiB = 1024 * 1024;
+const SIZE = 200 * MiB;
+
+/** `size` pseudo-random bytes made of 1 MiB random blocks, generated while streaming. */
+function source(size: number, hash: ReturnType<typeof createHash>): Readable {
+  const block = randomBytes(MiB);
+  let sent = 0;
+  return new Readable({
+    read() {
+      if (sent >= size) return this.push(null);
+      const chunk = Buffer.from(block.subarray(0, Math.min(MiB, size - sent)));
+      chunk.writeUInt32BE(sent / MiB, 0);
+      sent += chunk.length;
+      hash.update(chunk);
+      this.push(chunk);
+    },
+  });
+}
+
+describe('a 200 MiB file, streamed both ways (local storage)', () => {
+  let t: ContentsTestApp;
+  let base: string;
+  let token: string;
+  let roomId: number;
+
+  beforeAll(async () => {
+    t = await createContentsApp({ env: { ROOM_LIMIT_MAX_SIZE: '1GiB' } });
+    roomId = (await createRoom(t.app, 'large-room', { max_size: 300 * MiB })).id;
+    token = (await enter(t.app, 'large-room')).token;
+    base = await listen(t.app);
+  });
+  afterAll(() => t?.close());
+
+  it('uploads one-shot (curl -F style) and downloads the identical bytes', async () => {
+    const boundary = 'elzlargeboundary';
+    const head = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="large.bin"\r\n` +
+        'Content-Type: application/octet-stream\r\n\r\n',
+    );
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    const sent = createHash('sha256');
+    const body = Readable.from(
+      (async function* () {
+        yield head;
+        for await (const chunk of source(SIZE, sent)) yield chunk as Buffer;
+        yield tail;
+      })(),
+    );
+    const response = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${base}/api/v1/rooms/large-room/contents`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          'content-length': String(head.length + SIZE + tail.length),
+        },
+      });
+      req.on('response', (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+      pipeline(body, req).catch(reject);
+    });
+    expect(response.status, response.body).toBe(201);
+    const uploaded = JSON.parse(response.body) as { uploaded: Array<{ id: number; size: number }> };
+    expect(uploaded.uploaded[0]!.size).toBe(SIZE);
+    expect(await expectQuotaInvariant(t.database, roomId)).toBe(SIZE);
+
+    const got = await fetch(`${base}/api/v1/contents/${uploaded.uploaded[0]!.id}?token=${token}`);
+    expect(got.headers.get('content-length')).toBe(String(SIZE));
+    const received = createHash('sha256');
+    let bytes = 0;
+    for await (const chunk of got.body as unknown as AsyncIterable<Uint8Array>) {
+      bytes += chunk.length;
+      received.update(chunk);
+    }
+    expect(bytes).toBe(SIZE);
+    expect(received.digest('hex')).toBe(sent.digest('hex'));
+  }, 120_000);
+});

@@ -1,0 +1,156 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { TEST_JWT_SECRET } from '../support/app.js';
+import { freePort } from '../server/ports.js';
+
+const LARGE = process.env.ELIZABETH_TEST_LARGE === '1';
+const MiB = 1024 * 1024;
+const SIZE = 1024 * MiB;
+const CHUNK = 8 * MiB;
+/**
+ * What the transfer path may add to the idle server: it streams, so this is module loading
+ * (tus) plus a few chunk buffers, never the file. The absolute figure (brief: < 150 MB) depends
+ * on the idle RSS of the whole app and is printed for the report.
+ */
+const GROWTH_LIMIT = 64 * 1000 * 1000;
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
+
+if (!LARGE) console.warn('[skip] 1 GiB memory test: set ELIZABETH_TEST_LARGE=1 to run it');
+
+/** kB figures of /proc/<pid>/status: VmRSS now, VmHWM the peak so far. */
+function rss(pid: number): { now: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1000;
+  return { now: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+/**
+ * The production server (compiled, `elizabeth serve`) in its own process, so its RSS is the
+ * server's alone; the peak is the kernel's high-water mark, so no spike between samples is missed.
+ */
+describe.skipIf(!LARGE)('server memory with a 1 GiB file (ELIZABETH_TEST_LARGE=1)', () => {
+  let server: ChildProcess;
+  let base: string;
+  let dir: string;
+
+  beforeAll(async () => {
+    const build = spawnSync('npx', ['tsc', '-b', 'apps/server'], { cwd: root, encoding: 'utf8' });
+    expect(build.status, build.stdout + build.stderr).toBe(0);
+    dir = mkdtempSync(join(tmpdir(), 'elz-memory-'));
+    const port = await freePort();
+    server = spawn(process.execPath, [join(root, 'apps/server/dist/index.js'), 'serve'], {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: dir,
+        PORT: String(port),
+        DATA_DIR: dir,
+        JWT_SECRET: TEST_JWT_SECRET,
+        LOG_LEVEL: 'warn',
+        ELIZABETH__APP__ROOM__LIMITS__MAX_SIZE: '4GiB',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 200; i++) {
+      const ok = await fetch(`${base}/api/v1/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('the server did not become healthy');
+  }, 180_000);
+
+  afterAll(async () => {
+    if (server && server.exitCode === null) {
+      server.kill('SIGTERM');
+      await new Promise((resolve) => server.once('exit', resolve));
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps RSS flat (streaming) uploading (tus) and downloading 1 GiB', async () => {
+    await fetch(`${base}/api/v1/rooms/memory-room`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ max_size: 2 * 1024 * MiB }),
+    });
+    const entered = (await (
+      await fetch(`${base}/api/v1/rooms/memory-room/tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      })
+    ).json()) as { token: string };
+    const auth = { authorization: `Bearer ${entered.token}`, 'tus-resumable': '1.0.0' };
+    const pid = server.pid!;
+    const idle = rss(pid);
+
+    const created = await fetch(`${base}/api/v1/rooms/memory-room/uploads`, {
+      method: 'POST',
+      headers: {
+        ...auth,
+        'upload-length': String(SIZE),
+        'upload-metadata': `filename ${Buffer.from('big.bin').toString('base64')}`,
+      },
+    });
+    expect(created.status).toBe(201);
+    const location = created.headers.get('location')!;
+    const block = randomBytes(CHUNK);
+    const sent = createHash('sha256');
+    const started = Date.now();
+    for (let offset = 0; offset < SIZE; offset += CHUNK) {
+      block.writeUInt32BE(offset / CHUNK, 0);
+      sent.update(block);
+      const res = await fetch(`${base}${location}`, {
+        method: 'PATCH',
+        headers: {
+          ...auth,
+          'upload-offset': String(offset),
+          'content-type': 'application/offset+octet-stream',
+        },
+        body: block,
+      });
+      expect(res.status).toBe(204);
+    }
+    const uploadSeconds = (Date.now() - started) / 1000;
+    const afterUpload = rss(pid);
+
+    const list = (await (
+      await fetch(`${base}/api/v1/rooms/memory-room/contents`, {
+        headers: { authorization: auth.authorization },
+      })
+    ).json()) as Array<{ id: number }>;
+    const downloadStarted = Date.now();
+    const got = await fetch(`${base}/api/v1/contents/${list[0]!.id}?token=${entered.token}`);
+    const received = createHash('sha256');
+    let bytes = 0;
+    for await (const chunk of got.body as unknown as AsyncIterable<Uint8Array>) {
+      bytes += chunk.length;
+      received.update(chunk);
+    }
+    const downloadSeconds = (Date.now() - downloadStarted) / 1000;
+    const afterDownload = rss(pid);
+
+    const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+    console.log(
+      `server RSS: idle ${mb(idle.now)}; peak during tus upload ${mb(afterUpload.peak)} ` +
+        `(${(SIZE / MiB / uploadSeconds).toFixed(0)} MiB/s); peak including download ${mb(afterDownload.peak)} ` +
+        `(${(SIZE / MiB / downloadSeconds).toFixed(0)} MiB/s); after ${mb(afterDownload.now)}`,
+    );
+    expect(bytes).toBe(SIZE);
+    expect(received.digest('hex')).toBe(sent.digest('hex'));
+    expect(afterUpload.peak - idle.now).toBeLessThan(GROWTH_LIMIT);
+    expect(afterDownload.peak - idle.now).toBeLessThan(GROWTH_LIMIT);
+  }, 600_000);
+});
