@@ -2,13 +2,24 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const protocolSource = fileURLToPath(new URL('./packages/protocol/src/index.ts', import.meta.url));
+const webSource = fileURLToPath(new URL('./apps/web/src/', import.meta.url));
 
 export default defineConfig({
   resolve: {
-    alias: { '@elizabeth/protocol': protocolSource },
+    alias: [
+      { find: '@elizabeth/protocol', replacement: protocolSource },
+      // the web app's own `@/…` import alias, for its unit tests
+      { find: /^@\//, replacement: webSource },
+    ],
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'apps/server/src/**/*.test.ts', 'apps/server/test/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'apps/server/src/**/*.test.ts',
+      'apps/server/test/**/*.test.ts',
+      'apps/web/src/**/*.test.ts',
+      'e2e/**/*.e2e.test.ts',
+    ],
     environment: 'node',
     testTimeout: 30_000,
     hookTimeout: 60_000,

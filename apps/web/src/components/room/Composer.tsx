@@ -1,0 +1,350 @@
+'use client';
+
+import { clsx } from 'clsx';
+import {
+  Bold,
+  Code,
+  Italic,
+  Link2,
+  List,
+  ListOrdered,
+  Paperclip,
+  Quote,
+  SendHorizontal,
+  SquareCode,
+  Strikethrough,
+} from 'lucide-react';
+import { useEffect, useRef, useState, type ClipboardEvent, type KeyboardEvent } from 'react';
+
+import { getApi } from '@/lib/api-client';
+import { useConfig } from '@/lib/config';
+import { errorMessage } from '@/lib/errors';
+import { formatBytes } from '@/lib/format';
+import { CODE_LANGUAGES } from '@/lib/highlight';
+import { useT } from '@/lib/i18n';
+import { codeBlock, prefixLines, wrapSelection, type Edit } from '@/lib/markdown-edit';
+import { usePrefs } from '@/lib/prefs';
+import { useTransfers } from '@/lib/transfers';
+
+import { IconButton, Button } from '../ui/button';
+import { Spinner } from '../ui/misc';
+import { useToast } from '../ui/toast';
+import { useRoom } from './room-context';
+
+function draftKey(slug: string) {
+  return `elizabeth:draft:${slug}`;
+}
+
+export function Composer() {
+  const t = useT();
+  const { slug, canEdit, upload, upsertMessage } = useRoom();
+  const { config } = useConfig();
+  const prefs = usePrefs();
+  const toast = useToast();
+  const area = useRef<HTMLTextAreaElement>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const [text, setText] = useState('');
+  const [lang, setLang] = useState('javascript');
+  const [sending, setSending] = useState(false);
+
+  useEffect(() => {
+    try {
+      setText(sessionStorage.getItem(draftKey(slug)) ?? '');
+    } catch {
+      // ignore
+    }
+  }, [slug]);
+
+  useEffect(() => {
+    const timer = setTimeout(() => {
+      try {
+        if (text) sessionStorage.setItem(draftKey(slug), text);
+        else sessionStorage.removeItem(draftKey(slug));
+      } catch {
+        // ignore
+      }
+    }, 300);
+    return () => clearTimeout(timer);
+  }, [text, slug]);
+
+  // Grow with the content up to a limit.
+  useEffect(() => {
+    const el = area.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    el.style.height = `${Math.min(el.scrollHeight, Math.round(window.innerHeight * 0.4))}px`;
+  }, [text]);
+
+  const bytes = new TextEncoder().encode(text.trim()).length;
+  const tooLong = bytes > config.room.max_message_bytes;
+
+  function apply(edit: (value: string, start: number, end: number) => Edit) {
+    const el = area.current;
+    if (!el) return;
+    const result = edit(el.value, el.selectionStart, el.selectionEnd);
+    setText(result.value);
+    requestAnimationFrame(() => {
+      el.focus();
+      el.setSelectionRange(result.start, result.end);
+    });
+  }
+
+  async function send() {
+    const body = text.trim();
+    if (!body || sending || tooLong) return;
+    setSending(true);
+    try {
+      upsertMessage(await getApi().postMessage(slug, body));
+      setText('');
+      area.current?.focus();
+    } catch (error) {
+      toast.error(t('composer.sendFailed'), errorMessage(t, error));
+    } finally {
+      setSending(false);
+    }
+  }
+
+  function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
+    if (event.nativeEvent.isComposing) return;
+    const mod = event.ctrlKey || event.metaKey;
+    if (event.key === 'Enter' && (mod || (prefs.enterToSend && !event.shiftKey))) {
+      event.preventDefault();
+      void send();
+    } else if (mod && event.key.toLowerCase() === 'b') {
+      event.preventDefault();
+      apply((v, s, e) => wrapSelection(v, s, e, '**', '**', t('composer.boldText')));
+    } else if (mod && event.key.toLowerCase() === 'i') {
+      event.preventDefault();
+      apply((v, s, e) => wrapSelection(v, s, e, '*', '*', t('composer.italicText')));
+    }
+  }
+
+  function onPaste(event: ClipboardEvent<HTMLTextAreaElement>) {
+    const files = Array.from(event.clipboardData.files);
+    if (files.length === 0) return;
+    event.preventDefault();
+    upload(
+      files.map((file, index) =>
+        file.name && file.name !== 'image.png'
+          ? file
+          : new File(
+              [file],
+              `pasted-${new Date().toISOString().replace(/[:.]/g, '-')}${index ? `-${index}` : ''}.${file.type.split('/')[1] ?? 'bin'}`,
+              { type: file.type },
+            ),
+      ),
+    );
+  }
+
+  const tools: { label: string; icon: typeof Bold; run: () => void; testId: string }[] = [
+    {
+      label: t('composer.bold'),
+      icon: Bold,
+      testId: 'tool-bold',
+      run: () => apply((v, s, e) => wrapSelection(v, s, e, '**', '**', t('composer.boldText'))),
+    },
+    {
+      label: t('composer.italic'),
+      icon: Italic,
+      testId: 'tool-italic',
+      run: () => apply((v, s, e) => wrapSelection(v, s, e, '*', '*', t('composer.italicText'))),
+    },
+    {
+      label: t('composer.strike'),
+      icon: Strikethrough,
+      testId: 'tool-strike',
+      run: () => apply((v, s, e) => wrapSelection(v, s, e, '~~', '~~', t('composer.strikeText'))),
+    },
+    {
+      label: t('composer.code'),
+      icon: Code,
+      testId: 'tool-code',
+      run: () => apply((v, s, e) => wrapSelection(v, s, e, '`', '`', 'code')),
+    },
+    {
+      label: t('composer.link'),
+      icon: Link2,
+      testId: 'tool-link',
+      run: () =>
+        apply((v, s, e) => {
+          const label = v.slice(s, e) || t('composer.linkText');
+          const next = `${v.slice(0, s)}[${label}](https://)${v.slice(e)}`;
+          const urlStart = s + label.length + 3;
+          return { value: next, start: urlStart, end: urlStart + 8 };
+        }),
+    },
+    {
+      label: t('composer.bullets'),
+      icon: List,
+      testId: 'tool-list',
+      run: () => apply((v, s, e) => prefixLines(v, s, e, () => '- ')),
+    },
+    {
+      label: t('composer.numbers'),
+      icon: ListOrdered,
+      testId: 'tool-ordered',
+      run: () => apply((v, s, e) => prefixLines(v, s, e, (i) => `${i + 1}. `)),
+    },
+    {
+      label: t('composer.quote'),
+      icon: Quote,
+      testId: 'tool-quote',
+      run: () => apply((v, s, e) => prefixLines(v, s, e, () => '> ')),
+    },
+  ];
+
+  if (!canEdit) {
+    return (
+      <div
+        className="border-t border-border px-4 py-3 text-center text-sm text-muted"
+        data-testid="composer-readonly"
+      >
+        {t('composer.readOnly')}
+      </div>
+    );
+  }
+
+  return (
+    <div className="shrink-0 border-t border-border bg-surface px-3 pt-2 pb-3 sm:px-5" data-testid="composer">
+      <UploadStatus />
+      <div className="mx-auto w-full max-w-3xl rounded-xl border border-border bg-surface shadow-sm transition-colors focus-within:border-accent/60 focus-within:ring-3 focus-within:ring-accent/15">
+        <label htmlFor="composer-input" className="sr-only">
+          {t('composer.label')}
+        </label>
+        <textarea
+          id="composer-input"
+          ref={area}
+          value={text}
+          rows={2}
+          onChange={(event) => setText(event.target.value)}
+          onKeyDown={onKeyDown}
+          onPaste={onPaste}
+          placeholder={prefs.enterToSend ? t('composer.placeholderEnter') : t('composer.placeholder')}
+          className="block max-h-[40vh] min-h-[3.25rem] w-full resize-none bg-transparent px-3.5 pt-3 pb-1 text-[0.9375rem] leading-relaxed outline-none placeholder:text-faint focus-visible:outline-none"
+          data-testid="composer-input"
+          aria-invalid={tooLong}
+          aria-describedby="composer-hint"
+        />
+        <div className="flex items-center gap-2 px-1.5 pb-1.5">
+          <div
+            className="flex min-w-0 flex-1 items-center gap-1 overflow-x-auto [scrollbar-width:none]"
+            role="toolbar"
+            aria-label={t('composer.toolbar')}
+          >
+            {tools.map(({ label, icon: Icon, run, testId }) => (
+              <IconButton
+                key={testId}
+                size="icon-sm"
+                label={label}
+                onMouseDown={(event) => event.preventDefault()}
+                onClick={run}
+                data-testid={testId}
+              >
+                <Icon size={15} aria-hidden />
+              </IconButton>
+            ))}
+            <span aria-hidden className="mx-1 h-4 w-px shrink-0 bg-border" />
+            <IconButton
+              size="icon-sm"
+              label={t('composer.codeBlock')}
+              onMouseDown={(event) => event.preventDefault()}
+              onClick={() => apply((v, s, e) => codeBlock(v, s, e, lang))}
+              data-testid="tool-code-block"
+            >
+              <SquareCode size={15} aria-hidden />
+            </IconButton>
+            <label htmlFor="composer-lang" className="sr-only">
+              {t('composer.codeLanguage')}
+            </label>
+            <select
+              id="composer-lang"
+              value={lang}
+              onChange={(event) => setLang(event.target.value)}
+              className="h-7 shrink-0 cursor-pointer rounded-md border border-transparent bg-transparent px-1 text-xs text-muted hover:border-border hover:text-fg"
+              data-testid="code-language-select"
+            >
+              {CODE_LANGUAGES.map(([value, label]) => (
+                <option key={value} value={value}>
+                  {value === 'text' ? t('composer.plainText') : label}
+                </option>
+              ))}
+            </select>
+          </div>
+          <IconButton
+            size="icon-sm"
+            label={t('composer.attach')}
+            onClick={() => fileInput.current?.click()}
+            data-testid="composer-attach"
+          >
+            <Paperclip size={15} aria-hidden />
+          </IconButton>
+          <input
+            ref={fileInput}
+            type="file"
+            multiple
+            hidden
+            onChange={(event) => {
+              upload(Array.from(event.target.files ?? []));
+              event.target.value = '';
+            }}
+          />
+          <Button
+            size="sm"
+            variant="primary"
+            onClick={() => void send()}
+            disabled={!text.trim() || sending || tooLong}
+            data-testid="composer-send"
+            aria-keyshortcuts="Control+Enter Meta+Enter"
+          >
+            {sending ? (
+              <Spinner size={13} className="text-current" />
+            ) : (
+              <SendHorizontal size={14} aria-hidden />
+            )}
+            {t('composer.send')}
+          </Button>
+        </div>
+      </div>
+      <p
+        id="composer-hint"
+        className={clsx(
+          'mx-auto mt-1.5 max-w-3xl px-1 text-[0.6875rem]',
+          tooLong ? 'text-danger' : 'text-faint max-sm:sr-only',
+        )}
+      >
+        {tooLong
+          ? t('composer.tooLong', {
+              size: formatBytes(bytes),
+              max: formatBytes(config.room.max_message_bytes),
+            })
+          : prefs.enterToSend
+            ? t('composer.hintEnter')
+            : t('composer.hint')}
+      </p>
+    </div>
+  );
+}
+
+/** A one-line summary of running uploads above the composer (the full panel lives with the files). */
+function UploadStatus() {
+  const t = useT();
+  const { slug } = useRoom();
+  const active = useTransfers().filter(
+    (item) =>
+      item.room === slug && item.direction === 'up' && (item.status === 'active' || item.status === 'queued'),
+  );
+  if (active.length === 0) return null;
+  const total = active.reduce((sum, item) => sum + item.total, 0);
+  const loaded = active.reduce((sum, item) => sum + item.loaded, 0);
+  const pct = total > 0 ? Math.round((loaded / total) * 100) : 0;
+  return (
+    <p
+      className="mx-auto mb-1.5 flex max-w-3xl items-center gap-2 px-1 text-xs text-muted"
+      role="status"
+      data-testid="composer-upload-status"
+    >
+      <Spinner size={12} />
+      {t('composer.uploading', { count: active.length, percent: pct })}
+    </p>
+  );
+}

@@ -1,0 +1,421 @@
+'use client';
+
+import { useQueryClient } from '@tanstack/react-query';
+import { clsx } from 'clsx';
+import {
+  Archive,
+  Download,
+  ExternalLink,
+  FolderUp,
+  Link2,
+  Pencil,
+  Plus,
+  Trash2,
+  Upload,
+  X,
+} from 'lucide-react';
+import { useMemo, useRef, useState, type DragEvent } from 'react';
+
+import { getApi } from '@/lib/api-client';
+import type { ContentView } from '@/lib/api-types';
+import { downloadArchive, downloadContent } from '@/lib/download';
+import { errorMessage } from '@/lib/errors';
+import { formatBytes, formatTime, parseTimestamp } from '@/lib/format';
+import { useI18n } from '@/lib/i18n';
+import { isHttpUrl } from '@/lib/safe-url';
+
+import { Button, IconButton } from '../ui/button';
+import { Dialog } from '../ui/dialog';
+import { Spinner } from '../ui/misc';
+import { useToast } from '../ui/toast';
+import { displayName, fileIcon } from './file-kind';
+import { LinkDialog } from './LinkDialog';
+import { hasFiles } from './Timeline';
+import { TransferPanel } from './TransferPanel';
+import { StorageBar } from './RoomControls';
+import { useRoom } from './room-context';
+
+export function FilesPanel({
+  files,
+  loading,
+  error,
+}: {
+  files: ContentView[];
+  loading: boolean;
+  error: unknown;
+}) {
+  const { t, locale } = useI18n();
+  const { slug, room, canEdit, canDelete, upload, preview } = useRoom();
+  const toast = useToast();
+  const queryClient = useQueryClient();
+  const input = useRef<HTMLInputElement>(null);
+  const [selected, setSelected] = useState<Set<number>>(new Set());
+  const [dragging, setDragging] = useState(false);
+  const [linkDialog, setLinkDialog] = useState<{ open: boolean; editing?: ContentView }>({ open: false });
+  const [confirm, setConfirm] = useState<number[] | null>(null);
+  const [deleting, setDeleting] = useState(false);
+
+  const sorted = useMemo(
+    () =>
+      [...files].sort((a, b) => parseTimestamp(b.created_at) - parseTimestamp(a.created_at) || b.id - a.id),
+    [files],
+  );
+  const ids = new Set(sorted.map((item) => item.id));
+  const selection = [...selected].filter((id) => ids.has(id));
+  const allSelected = sorted.length > 0 && selection.length === sorted.length;
+  const selectedFiles = sorted.filter((item) => selected.has(item.id) && item.content_type !== 'url');
+
+  function toggle(id: number) {
+    setSelected((current) => {
+      const next = new Set(current);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+  }
+
+  function onDrop(event: DragEvent) {
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    setDragging(false);
+    upload(Array.from(event.dataTransfer.files));
+  }
+
+  async function remove(targets: number[]) {
+    setDeleting(true);
+    try {
+      await getApi().deleteContents(slug, targets);
+      queryClient.setQueryData<ContentView[]>(['files', slug], (list = []) =>
+        list.filter((item) => !targets.includes(item.id)),
+      );
+      void queryClient.invalidateQueries({ queryKey: ['room', slug] });
+      setSelected((current) => new Set([...current].filter((id) => !targets.includes(id))));
+      toast.success(t('files.deleted', { count: targets.length }));
+      setConfirm(null);
+    } catch (err) {
+      toast.error(t('files.deleteFailed'), errorMessage(t, err));
+    } finally {
+      setDeleting(false);
+    }
+  }
+
+  function download(item: ContentView) {
+    downloadContent(slug, item).catch((err: unknown) =>
+      toast.error(t('files.downloadFailed', { name: displayName(item) }), errorMessage(t, err)),
+    );
+  }
+
+  function zip(targets: number[] | undefined) {
+    const stamp = new Date().toISOString().slice(0, 10);
+    downloadArchive(
+      slug,
+      targets,
+      targets ? `${room.name}-${stamp}-selection.zip` : `${room.name}-${stamp}.zip`,
+    ).catch((err: unknown) => toast.error(t('files.archiveFailed'), errorMessage(t, err)));
+  }
+
+  return (
+    <div
+      className="relative flex min-h-0 w-full flex-col"
+      data-testid="files-panel"
+      onDragOver={(event) => {
+        if (!hasFiles(event) || !canEdit) return;
+        event.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={(event) => {
+        if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setDragging(false);
+      }}
+      onDrop={onDrop}
+    >
+      <div className="flex items-center gap-1 border-b border-border px-4 py-2.5">
+        <h2 className="flex-1 text-sm font-semibold">
+          {t('files.title')} <span className="font-normal text-faint tabular-nums">{sorted.length}</span>
+        </h2>
+        <IconButton label={t('files.export')} onClick={() => zip(undefined)} data-testid="export-room">
+          <Archive size={16} aria-hidden />
+        </IconButton>
+        {canEdit ? (
+          <>
+            <IconButton
+              label={t('links.add')}
+              onClick={() => setLinkDialog({ open: true })}
+              data-testid="add-link"
+            >
+              <Link2 size={16} aria-hidden />
+            </IconButton>
+            <Button
+              size="sm"
+              variant="primary"
+              onClick={() => input.current?.click()}
+              data-testid="upload-button"
+            >
+              <Upload size={14} aria-hidden />
+              {t('files.upload')}
+            </Button>
+          </>
+        ) : null}
+        <input
+          ref={input}
+          type="file"
+          multiple
+          hidden
+          data-testid="file-input"
+          onChange={(event) => {
+            upload(Array.from(event.target.files ?? []));
+            event.target.value = '';
+          }}
+        />
+      </div>
+
+      <div className="min-h-0 flex-1 overflow-y-auto">
+        <div className="px-4 pt-3 md:hidden">
+          <StorageBar room={room} compact />
+        </div>
+        <TransferPanel />
+        {canEdit ? (
+          <button
+            type="button"
+            onClick={() => input.current?.click()}
+            className={clsx(
+              'mx-4 mt-3 flex w-[calc(100%-2rem)] flex-col items-center gap-1 rounded-xl border border-dashed px-4 py-4 text-center text-xs transition-colors',
+              dragging
+                ? 'border-accent bg-accent-soft text-accent-text'
+                : 'border-border-strong text-muted hover:border-accent/60 hover:text-fg',
+            )}
+            data-testid="drop-zone"
+          >
+            <FolderUp size={20} aria-hidden />
+            <span className="font-medium">{dragging ? t('files.dropHere') : t('files.dropZone')}</span>
+            <span className="text-faint">{t('files.dropZoneHint')}</span>
+          </button>
+        ) : null}
+
+        {sorted.length > 0 ? (
+          <div className="flex items-center gap-2 px-4 pt-3 pb-1 text-xs text-muted">
+            <input
+              type="checkbox"
+              id="files-select-all"
+              checked={allSelected}
+              ref={(node) => {
+                if (node) node.indeterminate = selection.length > 0 && !allSelected;
+              }}
+              onChange={() => setSelected(allSelected ? new Set() : new Set(sorted.map((item) => item.id)))}
+              className="h-3.5 w-3.5 accent-[var(--accent)]"
+              data-testid="files-select-all"
+            />
+            <label htmlFor="files-select-all" className="flex-1">
+              {selection.length > 0 ? t('files.selected', { count: selection.length }) : t('files.selectAll')}
+            </label>
+          </div>
+        ) : null}
+
+        {loading ? (
+          <div className="flex items-center justify-center gap-2 py-10 text-sm text-muted">
+            <Spinner />
+            {t('common.loading')}
+          </div>
+        ) : error ? (
+          <p className="px-4 py-6 text-sm text-danger" role="alert">
+            {errorMessage(t, error)}
+          </p>
+        ) : sorted.length === 0 ? (
+          <p className="px-4 py-10 text-center text-sm text-muted" data-testid="files-empty">
+            {t('files.empty')}
+          </p>
+        ) : (
+          <ul className="flex flex-col gap-0.5 px-2 pb-4" data-testid="file-list">
+            {sorted.map((item) => {
+              const Icon = fileIcon(item);
+              const isLink = item.content_type === 'url';
+              const name = displayName(item);
+              const checked = selected.has(item.id);
+              return (
+                <li
+                  key={item.id}
+                  className={clsx(
+                    'group flex items-center gap-2.5 rounded-lg px-2 py-2 transition-colors',
+                    checked ? 'bg-accent-soft' : 'hover:bg-hover',
+                  )}
+                  data-testid={`file-item-${item.id}`}
+                >
+                  <input
+                    type="checkbox"
+                    checked={checked}
+                    onChange={() => toggle(item.id)}
+                    aria-label={t('files.select', { name })}
+                    className="h-3.5 w-3.5 shrink-0 accent-[var(--accent)]"
+                    data-testid="file-checkbox"
+                  />
+                  <button
+                    type="button"
+                    className="flex min-w-0 flex-1 items-center gap-2.5 rounded-md text-left"
+                    onClick={() => preview(item.id)}
+                    data-testid="file-open"
+                  >
+                    <span
+                      className={clsx(
+                        'flex h-8 w-8 shrink-0 items-center justify-center rounded-lg border border-border bg-surface',
+                        isLink ? 'text-accent-text' : 'text-muted',
+                      )}
+                    >
+                      <Icon size={16} aria-hidden />
+                    </span>
+                    <span className="min-w-0 flex-1">
+                      <span className="block truncate text-sm font-medium" title={name}>
+                        {name}
+                      </span>
+                      <span className="block truncate text-xs text-faint">
+                        {isLink
+                          ? item.url
+                          : `${item.size === null ? t('files.unknownSize') : formatBytes(item.size)} · ${formatTime(item.created_at, locale)}`}
+                      </span>
+                    </span>
+                  </button>
+                  <span className="flex shrink-0 items-center opacity-100 transition-opacity md:opacity-0 md:group-hover:opacity-100 md:group-focus-within:opacity-100 [@media(hover:none)]:opacity-100">
+                    {isLink ? (
+                      <>
+                        {item.url && isHttpUrl(item.url) ? (
+                          <a
+                            href={item.url}
+                            target="_blank"
+                            rel="noopener noreferrer nofollow"
+                            className="flex h-7 w-7 items-center justify-center rounded-md text-muted hover:bg-hover hover:text-fg"
+                            aria-label={t('links.open', { name })}
+                            title={t('links.open', { name })}
+                          >
+                            <ExternalLink size={14} aria-hidden />
+                          </a>
+                        ) : null}
+                        {canEdit ? (
+                          <IconButton
+                            size="icon-sm"
+                            label={t('links.edit', { name })}
+                            onClick={() => setLinkDialog({ open: true, editing: item })}
+                            data-testid="link-edit"
+                          >
+                            <Pencil size={14} aria-hidden />
+                          </IconButton>
+                        ) : null}
+                      </>
+                    ) : (
+                      <IconButton
+                        size="icon-sm"
+                        label={t('files.download', { name })}
+                        onClick={() => download(item)}
+                        data-testid="file-download"
+                      >
+                        <Download size={14} aria-hidden />
+                      </IconButton>
+                    )}
+                    {canDelete ? (
+                      <IconButton
+                        size="icon-sm"
+                        variant="danger-ghost"
+                        label={t('files.delete', { name })}
+                        onClick={() => setConfirm([item.id])}
+                        data-testid="file-delete"
+                      >
+                        <Trash2 size={14} aria-hidden />
+                      </IconButton>
+                    ) : null}
+                  </span>
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </div>
+
+      {selection.length > 0 ? (
+        <div
+          className="flex flex-wrap items-center gap-2 border-t border-border bg-surface px-4 py-2.5"
+          data-testid="selection-bar"
+        >
+          <IconButton size="icon-sm" label={t('files.clearSelection')} onClick={() => setSelected(new Set())}>
+            <X size={14} aria-hidden />
+          </IconButton>
+          <span className="text-xs text-muted tabular-nums">
+            {t('files.selected', { count: selection.length })}
+          </span>
+          <span className="ml-auto" />
+          {canDelete ? (
+            <Button
+              size="sm"
+              variant="danger-ghost"
+              onClick={() => setConfirm(selection)}
+              data-testid="delete-selected"
+            >
+              <Trash2 size={14} aria-hidden />
+              {t('common.delete')}
+            </Button>
+          ) : null}
+          <Button
+            size="sm"
+            variant="primary"
+            disabled={selectedFiles.length === 0}
+            onClick={() =>
+              selectedFiles.length === 1
+                ? download(selectedFiles[0]!)
+                : zip(selectedFiles.map((item) => item.id))
+            }
+            data-testid="download-selected"
+          >
+            <Download size={14} aria-hidden />
+            {selectedFiles.length > 1
+              ? t('files.downloadZip', { count: selectedFiles.length })
+              : t('files.downloadOne')}
+          </Button>
+        </div>
+      ) : null}
+
+      {dragging ? (
+        <div className="pointer-events-none absolute inset-2 flex flex-col items-center justify-center gap-2 rounded-xl border-2 border-dashed border-accent bg-accent-soft/85 text-sm font-medium text-accent-text">
+          <Plus size={24} aria-hidden />
+          {t('files.dropHere')}
+        </div>
+      ) : null}
+
+      <LinkDialog
+        open={linkDialog.open}
+        editing={linkDialog.editing}
+        onOpenChange={(open) => setLinkDialog((state) => ({ ...state, open }))}
+      />
+      <Dialog
+        open={confirm !== null}
+        onOpenChange={(open) => !deleting && !open && setConfirm(null)}
+        title={t('files.confirmTitle', { count: confirm?.length ?? 0 })}
+        description={
+          confirm?.length === 1
+            ? t('files.confirmOne', {
+                name: (() => {
+                  const target = sorted.find((item) => item.id === confirm[0]);
+                  return target ? displayName(target) : '';
+                })(),
+              })
+            : t('files.confirmMany', { count: confirm?.length ?? 0 })
+        }
+        size="sm"
+        role="alertdialog"
+        dismissible={!deleting}
+        testId="file-delete-dialog"
+        footer={
+          <>
+            <Button onClick={() => setConfirm(null)} disabled={deleting}>
+              {t('common.cancel')}
+            </Button>
+            <Button
+              variant="danger"
+              onClick={() => confirm && void remove(confirm)}
+              disabled={deleting}
+              data-testid="file-delete-confirm"
+            >
+              {deleting ? <Spinner size={13} className="text-current" /> : null}
+              {deleting ? t('common.deleting') : t('common.delete')}
+            </Button>
+          </>
+        }
+      />
+    </div>
+  );
+}

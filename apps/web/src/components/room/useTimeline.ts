@@ -1,0 +1,94 @@
+'use client';
+
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+
+import { getApi } from '@/lib/api-client';
+import type { ContentView } from '@/lib/api-types';
+import {
+  EMPTY_TIMELINE,
+  applyNewestPage,
+  applyOlderPage,
+  mergeMessages,
+  removeMessage,
+  type TimelineState,
+} from '@/lib/message-store';
+
+export const PAGE_SIZE = 50;
+
+export interface Timeline extends TimelineState {
+  loadOlder: () => Promise<void>;
+  resync: () => Promise<void>;
+  upsert: (message: ContentView) => void;
+  remove: (id: number) => void;
+  reload: () => Promise<void>;
+}
+
+export function useTimeline(slug: string): Timeline {
+  const [state, setState] = useState<TimelineState>(EMPTY_TIMELINE);
+  const stateRef = useRef(state);
+  stateRef.current = state;
+  const alive = useRef(true);
+
+  const reload = useCallback(async () => {
+    setState((s) => ({ ...s, status: 'loading' }));
+    try {
+      const page = await getApi().listMessages(slug, { limit: PAGE_SIZE });
+      if (alive.current) setState((s) => applyNewestPage(s, page, true));
+    } catch (error) {
+      if (alive.current) setState((s) => ({ ...s, status: 'error', error }));
+    }
+  }, [slug]);
+
+  useEffect(() => {
+    alive.current = true;
+    void reload();
+    return () => {
+      alive.current = false;
+    };
+  }, [reload]);
+
+  const loadOlder = useCallback(async () => {
+    const current = stateRef.current;
+    if (!current.hasMore || current.loadingOlder || !current.cursor) return;
+    setState((s) => ({ ...s, loadingOlder: true }));
+    try {
+      const page = await getApi().listMessages(slug, { limit: PAGE_SIZE, cursor: current.cursor });
+      if (alive.current) setState((s) => applyOlderPage(s, page));
+    } catch {
+      if (alive.current) setState((s) => ({ ...s, loadingOlder: false }));
+    }
+  }, [slug]);
+
+  const resync = useCallback(async () => {
+    try {
+      const page = await getApi().listMessages(slug, { limit: PAGE_SIZE });
+      if (!alive.current) return;
+      setState((s) => {
+        // Drop local messages inside the newest page's range that the server no longer has.
+        const ids = new Set(page.items.map((item) => item.id));
+        const oldest = page.items[0]?.sequence_number;
+        const kept =
+          oldest === undefined || oldest === null
+            ? s.items
+            : s.items.filter((item) => (item.sequence_number ?? 0) < oldest || ids.has(item.id));
+        return applyNewestPage({ ...s, items: kept }, page, false);
+      });
+    } catch {
+      // the next event or reconnect tries again
+    }
+  }, [slug]);
+
+  const upsert = useCallback(
+    (message: ContentView) => setState((s) => ({ ...s, items: mergeMessages(s.items, [message]) })),
+    [],
+  );
+  const remove = useCallback(
+    (id: number) => setState((s) => ({ ...s, items: removeMessage(s.items, id) })),
+    [],
+  );
+
+  return useMemo(
+    () => ({ ...state, loadOlder, resync, upsert, remove, reload }),
+    [state, loadOlder, resync, upsert, remove, reload],
+  );
+}
