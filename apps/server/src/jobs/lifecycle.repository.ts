@@ -3,7 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import type { DB } from '../db/index.js';
 
 /** An arbitrary constant naming the lifecycle pass among PostgreSQL advisory locks. */
-const LIFECYCLE_LOCK_KEY = 7_215_843_001;
+export const LIFECYCLE_LOCK_KEY = 7_215_843_001;
 
 /** SQL of the background lifecycle pass (API.md §6). */
 export const lifecycleRepository = {

@@ -18,7 +18,7 @@ import type { Presence } from './presence.js';
 /** Malformed frames tolerated (each answered with an `error` frame) before the socket closes. */
 export const MAX_INVALID_FRAMES = 5;
 /** A client that does not read its frames is dropped past this much unsent data. */
-const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+export const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 
 const FORCED_CLOSE: Record<WsForcedCloseReason, { code: number; message: string }> = {
   session_revoked: { code: WS_CLOSE.SESSION_REVOKED, message: 'This session was revoked' },

@@ -6,7 +6,7 @@ import { AppError } from '../lib/errors.js';
 import type { RealtimeGateway } from './realtime-gateway.js';
 
 /** Client frames are small (`connect` carries one token); anything bigger is not ours. */
-const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
+export const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
 
 /**
  * `GET /api/v1/ws` (API.md §4). The upgrade itself needs no credentials (browsers cannot send

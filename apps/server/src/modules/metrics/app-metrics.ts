@@ -69,6 +69,9 @@ export class AppMetrics implements LifecycleObserver {
       help: 'Sum of the rooms current_size (contents plus live upload reservations)',
       registers,
     });
+    // Every label value from the first scrape on, so rate() and alerts see the series start at 0.
+    for (const result of ['completed', 'skipped', 'failed']) this.gcRuns.inc({ result }, 0);
+    for (const kind of PURGED_KINDS) this.gcPurged.inc({ kind }, 0);
     this.uploadsInProgress = new Gauge({
       name: 'elizabeth_uploads_in_progress',
       help: 'Upload reservations neither consumed nor expired',
