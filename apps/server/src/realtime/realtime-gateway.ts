@@ -19,6 +19,13 @@ import type { Presence } from './presence.js';
 export const MAX_INVALID_FRAMES = 5;
 /** A client that does not read its frames is dropped past this much unsent data. */
 export const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+/**
+ * In a room with more sockets than this, `user_joined`/`user_left` frames are coalesced to at
+ * most one per PRESENCE_INTERVAL_MS carrying the latest count: 1 000 sockets joining would
+ * otherwise cost 1 000 × 1 000 frames. Smaller rooms hear every change at once.
+ */
+export const PRESENCE_COALESCE_ABOVE = 64;
+export const PRESENCE_INTERVAL_MS = 100;
 
 const FORCED_CLOSE: Record<WsForcedCloseReason, { code: number; message: string }> = {
   session_revoked: { code: WS_CLOSE.SESSION_REVOKED, message: 'This session was revoked' },
@@ -41,7 +48,7 @@ interface Connection {
   readonly socket: WebSocket;
   state: 'awaiting_connect' | 'authenticating' | 'open' | 'closed';
   /** Frames produced before `connect_ack` went out; sent right after it. */
-  queue: string[];
+  queue: Array<string | Buffer>;
   roomId?: number;
   /** The address the client connected with (tokens are bound to it). */
   slug?: string;
@@ -56,6 +63,10 @@ interface RoomHub {
   /** Last presence answer applied, so a late, older count is never shown after a newer one. */
   presenceVersion: number;
   online: number;
+  /** When the last presence frame went out (performance.now()), and the one held back. */
+  presenceSentAt: number;
+  pendingPresence?: { joined: boolean; online: number };
+  presenceTimer?: NodeJS.Timeout;
 }
 
 export interface RealtimeGatewayDeps {
@@ -96,6 +107,7 @@ export class RealtimeGateway {
     this.stopped = true;
     this.unsubscribe?.();
     clearInterval(this.timer);
+    for (const hub of this.hubs.values()) clearTimeout(hub.presenceTimer);
     for (const connection of [...this.connections]) {
       this.close(connection, WS_CLOSE.GOING_AWAY, 'server_shutdown');
     }
@@ -221,7 +233,7 @@ export class RealtimeGateway {
     connection.roomId = room.id;
     connection.slug = room.slug;
     connection.jti = claims.jti;
-    const roomHub = hub ?? { connections: new Set(), presenceVersion: 0, online: 0 };
+    const roomHub = hub ?? { connections: new Set(), presenceVersion: 0, online: 0, presenceSentAt: 0 };
     this.hubs.set(room.id, roomHub);
     roomHub.connections.add(connection);
     const sessions = this.byJti.get(claims.jti) ?? new Set();
@@ -264,7 +276,7 @@ export class RealtimeGateway {
     } else {
       // Without the store only this instance's sockets can be counted and told.
       hub.online = hub.connections.size;
-      this.broadcast(hub, joined ? 'user_joined' : 'user_left', { online: hub.online });
+      this.sendPresence(hub, joined, hub.online);
     }
   }
 
@@ -329,7 +341,7 @@ export class RealtimeGateway {
         if (event.version <= hub.presenceVersion) return;
         hub.presenceVersion = event.version;
         hub.online = event.online;
-        this.broadcast(hub, event.joined ? 'user_joined' : 'user_left', { online: event.online });
+        this.sendPresence(hub, event.joined, event.online);
         return;
       case 'session_created':
         return;
@@ -355,9 +367,33 @@ export class RealtimeGateway {
     });
   }
 
+  private sendPresence(hub: RoomHub, joined: boolean, online: number): void {
+    hub.pendingPresence = { joined, online };
+    if (hub.presenceTimer) return;
+    const wait =
+      hub.connections.size > PRESENCE_COALESCE_ABOVE
+        ? hub.presenceSentAt + PRESENCE_INTERVAL_MS - performance.now()
+        : 0;
+    if (wait <= 0) {
+      this.flushPresence(hub);
+      return;
+    }
+    hub.presenceTimer = setTimeout(() => this.flushPresence(hub), wait);
+  }
+
+  private flushPresence(hub: RoomHub): void {
+    hub.presenceTimer = undefined;
+    const pending = hub.pendingPresence;
+    if (!pending || this.stopped) return;
+    hub.pendingPresence = undefined;
+    hub.presenceSentAt = performance.now();
+    this.broadcast(hub, pending.joined ? 'user_joined' : 'user_left', { online: pending.online });
+  }
+
+  /** One frame encoded once, then handed to every socket of the room. */
   private broadcast<T extends ServerMessage>(hub: RoomHub, type: T, payload: PayloadOf<T>): void {
-    const text = frameText(this.deps.clock.now(), type, payload);
-    for (const connection of hub.connections) this.sendText(connection, text);
+    const data = Buffer.from(frameText(this.deps.clock.now(), type, payload));
+    for (const connection of hub.connections) this.sendText(connection, data);
   }
 
   private send<T extends ServerMessage>(connection: Connection, type: T, payload: PayloadOf<T>): void {
@@ -368,12 +404,12 @@ export class RealtimeGateway {
     this.send(connection, 'error', { code, message });
   }
 
-  private sendText(connection: Connection, text: string): void {
+  private sendText(connection: Connection, text: string | Buffer): void {
     if (connection.state === 'open') this.write(connection, text);
     else if (connection.state === 'authenticating') connection.queue.push(text);
   }
 
-  private write(connection: Connection, text: string): void {
+  private write(connection: Connection, text: string | Buffer): void {
     const { socket } = connection;
     if (socket.readyState !== 1) return;
     if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
@@ -381,7 +417,7 @@ export class RealtimeGateway {
       socket.terminate();
       return;
     }
-    socket.send(text);
+    socket.send(text, { binary: false });
   }
 
   private forceClose(connection: Connection, reason: WsForcedCloseReason): void {

@@ -21,6 +21,7 @@ declare module 'ws' {
     readonly readyState: 0 | 1 | 2 | 3;
     readonly bufferedAmount: number;
     send(data: string | Buffer, cb?: (err?: Error) => void): void;
+    send(data: string | Buffer, options: { binary?: boolean }, cb?: (err?: Error) => void): void;
     ping(data?: string | Buffer, mask?: boolean, cb?: (err?: Error) => void): void;
     close(code?: number, reason?: string): void;
     terminate(): void;
