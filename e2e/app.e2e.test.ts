@@ -1,73 +1,36 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { describeWithService } from '../apps/server/test/support/services.js';
 import {
   browserAvailability,
-  type E2EServer,
-  launchBrowser,
+  browserSuite,
+  collectErrors,
+  DESKTOP,
+  PHONE,
   screenshotPath,
-  startE2EServer,
 } from './support/harness.js';
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1400, height: 900 };
 
 describeWithService('Chromium + built web app', browserAvailability(), 'web app in a real browser', () => {
-  let server: E2EServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    server = await startE2EServer();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await Promise.all(contexts.map((c) => c.close()));
-    await browser?.close();
-    await server?.close();
-  });
-
-  async function newPage(
-    options: { viewport?: { width: number; height: number }; locale?: string; bypassCSP?: boolean } = {},
-  ): Promise<Page> {
-    const context = await browser.newContext({
-      viewport: options.viewport ?? DESKTOP,
-      locale: options.locale ?? 'en-US',
-      ...(options.bypassCSP ? { bypassCSP: true } : {}),
-    });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    return page;
-  }
-
-  /** The page's own errors (CSP violations show up here too); network 404s of probes are not errors. */
-  function collectErrors(page: Page): string[] {
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    page.on('console', (m) => {
-      if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) errors.push(m.text());
-    });
-    return errors;
-  }
+  const suite = browserSuite();
+  const newPage = suite.newPage;
 
   it('creates a password room from the home page and lands in it', async () => {
     const page = await newPage();
     const errors = collectErrors(page);
-    await page.goto(server.url);
+    await page.goto(suite.server.url);
     await page.getByTestId('create-room-name').fill('e2e-garden');
     await page.getByTestId('create-room-options-toggle').click();
     await page.getByTestId('create-room-password').fill('open sesame');
     const confirm = page.getByTestId('create-room-password-confirm');
     if (await confirm.count()) await confirm.fill('open sesame');
     await page.getByTestId('create-room-submit').click();
-    await page.waitForURL(`${server.url}/e2e-garden`);
+    await page.waitForURL(`${suite.server.url}/e2e-garden`);
     await expect.poll(() => page.getByTestId('room-workspace').isVisible()).toBe(true);
     expect(await page.getByTestId('room-name').textContent()).toContain('e2e-garden');
     expect(errors).toEqual([]);
@@ -75,7 +38,7 @@ describeWithService('Chromium + built web app', browserAvailability(), 'web app 
 
   it('asks for the password: a wrong one is refused, the right one lets you in', async () => {
     const page = await newPage();
-    await page.goto(`${server.url}/e2e-garden`);
+    await page.goto(`${suite.server.url}/e2e-garden`);
     await page.getByTestId('password-dialog').waitFor();
     await page.getByTestId('password-input').fill('wrong guess');
     await page.getByTestId('password-submit').click();
@@ -87,7 +50,7 @@ describeWithService('Chromium + built web app', browserAvailability(), 'web app 
 
   it('switches the language to Chinese and back, and remembers it', async () => {
     const page = await newPage({ locale: 'en-US' });
-    await page.goto(server.url);
+    await page.goto(suite.server.url);
     expect(await page.locator('html').getAttribute('lang')).toBe('en');
     const englishTitle = await page.locator('h1').first().textContent();
     await page.getByTestId('language-toggle').click();
@@ -101,13 +64,13 @@ describeWithService('Chromium + built web app', browserAvailability(), 'web app 
 
   it('follows a Chinese browser by default', async () => {
     const page = await newPage({ locale: 'zh-CN' });
-    await page.goto(server.url);
+    await page.goto(suite.server.url);
     await expect.poll(() => page.locator('html').getAttribute('lang')).toBe('zh-CN');
   });
 
   it('uses tabs on a phone', async () => {
     const page = await newPage({ viewport: PHONE });
-    await page.goto(`${server.url}/e2e-phone`);
+    await page.goto(`${suite.server.url}/e2e-phone`);
     await page.getByTestId('room-workspace').waitFor();
     expect(await page.getByTestId('mobile-tabs').isVisible()).toBe(true);
     await page.getByTestId('mobile-tab-files').click();
@@ -119,7 +82,7 @@ describeWithService('Chromium + built web app', browserAvailability(), 'web app 
   for (const path of ['/', '/e2e-axe']) {
     it(`has no serious or critical accessibility violations on ${path}`, async () => {
       const page = await newPage({ bypassCSP: true });
-      await page.goto(`${server.url}${path}`);
+      await page.goto(`${suite.server.url}${path}`);
       if (path !== '/') await page.getByTestId('room-workspace').waitFor();
       await page.evaluate(AXE_SOURCE);
       const violations = await page.evaluate(async () => {
@@ -146,9 +109,9 @@ describeWithService('Chromium + built web app', browserAvailability(), 'web app 
       ] as const) {
         const page = await newPage({ viewport, locale });
         const lang = locale.startsWith('zh') ? 'zh' : 'en';
-        await page.goto(server.url);
+        await page.goto(suite.server.url);
         await page.screenshot({ path: screenshotPath(`home-${device}-${lang}`), fullPage: true });
-        await page.goto(`${server.url}/e2e-screens`);
+        await page.goto(`${suite.server.url}/e2e-screens`);
         await page.getByTestId('room-workspace').waitFor();
         await page.screenshot({ path: screenshotPath(`room-${device}-${lang}`), fullPage: true });
       }

@@ -39,7 +39,7 @@ const webSources = ['src', 'messages', 'public', 'next.config.ts', 'package.json
 const webBuiltAt = existsSync(webIndex) ? statSync(webIndex).mtimeMs : 0;
 if (webSources.some((p) => newestMtime(p) > webBuiltAt) && existsSync(join(web, 'next.config.ts'))) {
   console.log('Building the web app (first start or sources changed)…');
-  run(npm, ['run', 'build', '-w', '@elizabeth/web']);
+  run(npm, ['run', 'build:export', '-w', '@elizabeth/web']);
 }
 
 process.argv = [process.argv[0], 'elizabeth', 'serve', ...process.argv.slice(2)];

@@ -5,10 +5,14 @@
 //   PORT                   public port (default 4001)
 //   ELIZABETH_WEB_HOST     bind address (default 127.0.0.1; use 0.0.0.0 in containers)
 //   ELIZABETH_BACKEND_URL  backend origin, read at runtime (default http://127.0.0.1:4092)
+//   ELIZABETH_WEB_CSP      Content-Security-Policy of the pages (default: the API server's default);
+//                          the sha256 hashes of each page's inline scripts are added to `script-src`
 import { createServer, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect as netConnect, createServer as createNetServer } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { createHash } from 'node:crypto';
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -18,6 +22,79 @@ const PORT = Number(process.env.PORT || 4001);
 const HOST = process.env.ELIZABETH_WEB_HOST || '127.0.0.1';
 const BACKEND = new URL(process.env.ELIZABETH_BACKEND_URL || 'http://127.0.0.1:4092');
 const STANDALONE = join(here, '.next', 'standalone', 'apps', 'web', 'server.js');
+
+/** Same policy as the API server sends with the static export (`app.middleware.security`). */
+const DEFAULT_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
+  "media-src 'self' blob:; connect-src 'self' ws: wss:; font-src 'self' data:; object-src 'none'; " +
+  "frame-src 'self' blob:; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+const BASE_CSP = process.env.ELIZABETH_WEB_CSP || DEFAULT_CSP;
+const PAGE_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'strict-origin-when-cross-origin',
+};
+
+const INLINE_SCRIPT = /<script\b(?![^>]*\bsrc\s*=)[^>]*>([\s\S]*?)<\/script>/gi;
+
+/** The base policy with the hashes of the page's inline scripts added to `script-src` (no 'unsafe-inline'). */
+function cspForHtml(html, basePolicy = BASE_CSP) {
+  const hashes = new Set();
+  for (const match of html.matchAll(INLINE_SCRIPT)) {
+    const content = match[1] ?? '';
+    if (content.trim() === '') continue;
+    hashes.add(`'sha256-${createHash('sha256').update(content, 'utf8').digest('base64')}'`);
+  }
+  const directives = basePolicy
+    .split(';')
+    .map((d) => d.trim())
+    .filter(Boolean);
+  if (hashes.size === 0) return directives.join('; ');
+  const extra = [...hashes].join(' ');
+  const index = directives.findIndex((d) => d === 'script-src' || d.startsWith('script-src '));
+  if (index === -1) directives.push(`script-src 'self' ${extra}`);
+  else directives[index] = `${directives[index]} ${extra}`;
+  return directives.join('; ');
+}
+
+function decode(body, encoding) {
+  switch ((encoding ?? '').toLowerCase()) {
+    case 'gzip':
+    case 'x-gzip':
+      return gunzipSync(body);
+    case 'br':
+      return brotliDecompressSync(body);
+    case 'deflate':
+      return inflateSync(body);
+    default:
+      return body;
+  }
+}
+
+/** Buffers an HTML page from Next (pages are small), adds its CSP and the security headers, sends it. */
+function sendPage(answer, res, headers) {
+  const chunks = [];
+  answer.on('data', (chunk) => chunks.push(chunk));
+  answer.on('error', () => res.destroy());
+  answer.on('end', () => {
+    let body;
+    try {
+      body = decode(Buffer.concat(chunks), headers['content-encoding']);
+    } catch {
+      res.destroy();
+      return;
+    }
+    delete headers['content-encoding'];
+    delete headers['content-length'];
+    res.writeHead(answer.statusCode ?? 502, answer.statusMessage, {
+      ...PAGE_HEADERS,
+      ...headers,
+      'content-security-policy': cspForHtml(body.toString('utf8')),
+      'content-length': body.length,
+    });
+    res.end(body);
+  });
+}
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -106,6 +183,13 @@ function proxy(req, res, target, isApi) {
       for (const [name, value] of Object.entries(answer.headers)) {
         if (!HOP_BY_HOP.has(name) && value !== undefined) headers[name] = value;
       }
+      // A 304 or HEAD has no body to hash; its headers must not replace the cached page's policy.
+      const page = answer.statusCode !== 304 && req.method !== 'HEAD';
+      if (!isApi && page && /^text\/html\b/i.test(String(headers['content-type'] ?? ''))) {
+        sendPage(answer, res, headers);
+        return;
+      }
+      if (!isApi) headers['x-content-type-options'] ??= 'nosniff';
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
       answer.pipe(res);
       answer.on('error', () => res.destroy());

@@ -9,7 +9,7 @@ import { getApi, isApiError } from '@/lib/api-client';
 import { Permission } from '@/lib/api-types';
 import { useConfig } from '@/lib/config';
 import { errorMessage } from '@/lib/errors';
-import { formatAge, formatBytes } from '@/lib/format';
+import { formatBytes } from '@/lib/format';
 import { useI18n } from '@/lib/i18n';
 import {
   ROOM_SLUG_MAX,
@@ -21,8 +21,9 @@ import {
 } from '@/lib/room-name';
 
 import { LanguageMenu, Logo, ThemeButton } from '../Chrome';
+import { ExpirySelect } from '../ExpirySelect';
 import { Button, IconButton } from '../ui/button';
-import { Field, Input, PasswordInput, selectClass } from '../ui/input';
+import { Field, Input, PasswordInput } from '../ui/input';
 import { Alert, Spinner, Switch } from '../ui/misc';
 
 const MIB = 1024 * 1024;
@@ -149,7 +150,7 @@ function NameHint({
 }
 
 function CreateForm() {
-  const { t, locale } = useI18n();
+  const { t } = useI18n();
   const { config } = useConfig();
   const ids = useId();
   const [name, setName] = useState('');
@@ -332,19 +333,13 @@ function CreateForm() {
           />
         </Field>
         <Field label={t('create.expiry')} htmlFor={`${ids}-age`}>
-          <select
+          <ExpirySelect
             id={`${ids}-age`}
-            className={selectClass}
+            ages={ages}
             value={selectedAge}
-            onChange={(e) => setAge(Number(e.target.value))}
-            data-testid="create-room-expiry"
-          >
-            {ages.map((seconds) => (
-              <option key={seconds} value={seconds}>
-                {formatAge(seconds, locale)}
-              </option>
-            ))}
-          </select>
+            onChange={setAge}
+            testId="create-room-expiry"
+          />
         </Field>
         <div className="grid grid-cols-2 gap-3">
           <Field

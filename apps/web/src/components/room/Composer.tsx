@@ -8,6 +8,7 @@ import {
   Link2,
   List,
   ListOrdered,
+  Maximize2,
   Paperclip,
   Quote,
   SendHorizontal,
@@ -17,6 +18,7 @@ import {
 import { useEffect, useRef, useState, type ClipboardEvent, type KeyboardEvent } from 'react';
 
 import { getApi } from '@/lib/api-client';
+import { appendBlock, useComposerInserts } from '@/lib/composer-insert';
 import { useConfig } from '@/lib/config';
 import { errorMessage } from '@/lib/errors';
 import { formatBytes } from '@/lib/format';
@@ -27,6 +29,7 @@ import { usePrefs } from '@/lib/prefs';
 import { useTransfers } from '@/lib/transfers';
 
 import { IconButton, Button } from '../ui/button';
+import { Dialog } from '../ui/dialog';
 import { Spinner } from '../ui/misc';
 import { useToast } from '../ui/toast';
 import { useRoom } from './room-context';
@@ -42,6 +45,8 @@ export function Composer() {
   const prefs = usePrefs();
   const toast = useToast();
   const area = useRef<HTMLTextAreaElement>(null);
+  const bigArea = useRef<HTMLTextAreaElement>(null);
+  const [expanded, setExpanded] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
   const [text, setText] = useState('');
   const [lang, setLang] = useState('javascript');
@@ -75,11 +80,22 @@ export function Composer() {
     el.style.height = `${Math.min(el.scrollHeight, Math.round(window.innerHeight * 0.4))}px`;
   }, [text]);
 
+  // "Insert into message" from a file preview: append the file reference and focus the editor.
+  useComposerInserts(slug, (addition) => {
+    setText((value) => appendBlock(value, addition));
+    requestAnimationFrame(() => {
+      const el = area.current;
+      if (!el) return;
+      el.focus();
+      el.setSelectionRange(el.value.length, el.value.length);
+    });
+  });
+
   const bytes = new TextEncoder().encode(text.trim()).length;
   const tooLong = bytes > config.room.max_message_bytes;
 
   function apply(edit: (value: string, start: number, end: number) => Edit) {
-    const el = area.current;
+    const el = expanded ? bigArea.current : area.current;
     if (!el) return;
     const result = edit(el.value, el.selectionStart, el.selectionEnd);
     setText(result.value);
@@ -96,6 +112,7 @@ export function Composer() {
     try {
       upsertMessage(await getApi().postMessage(slug, body));
       setText('');
+      setExpanded(false);
       area.current?.focus();
     } catch (error) {
       toast.error(t('composer.sendFailed'), errorMessage(t, error));
@@ -193,6 +210,68 @@ export function Composer() {
     },
   ];
 
+  /** The Markdown toolbar; the inline and the expanded editor each render one (ids must differ). */
+  const toolbar = (selectId: string) => (
+    <div
+      className="flex min-w-0 flex-1 items-center gap-1 overflow-x-auto [scrollbar-width:none]"
+      role="toolbar"
+      aria-label={t('composer.toolbar')}
+    >
+      {tools.map(({ label, icon: Icon, run, testId }) => (
+        <IconButton
+          key={testId}
+          size="icon-sm"
+          label={label}
+          onMouseDown={(event) => event.preventDefault()}
+          onClick={run}
+          data-testid={testId}
+        >
+          <Icon size={15} aria-hidden />
+        </IconButton>
+      ))}
+      <span aria-hidden className="mx-1 h-4 w-px shrink-0 bg-border" />
+      <IconButton
+        size="icon-sm"
+        label={t('composer.codeBlock')}
+        onMouseDown={(event) => event.preventDefault()}
+        onClick={() => apply((v, s, e) => codeBlock(v, s, e, lang))}
+        data-testid="tool-code-block"
+      >
+        <SquareCode size={15} aria-hidden />
+      </IconButton>
+      <label htmlFor={selectId} className="sr-only">
+        {t('composer.codeLanguage')}
+      </label>
+      <select
+        id={selectId}
+        value={lang}
+        onChange={(event) => setLang(event.target.value)}
+        className="h-7 shrink-0 cursor-pointer rounded-md border border-transparent bg-transparent px-1 text-xs text-muted hover:border-border hover:text-fg"
+        data-testid={selectId === 'composer-lang' ? 'code-language-select' : 'expanded-code-language-select'}
+      >
+        {CODE_LANGUAGES.map(([value, label]) => (
+          <option key={value} value={value}>
+            {value === 'text' ? t('composer.plainText') : label}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+
+  const sendButton = (testId: string) => (
+    <Button
+      size="sm"
+      variant="primary"
+      onClick={() => void send()}
+      disabled={!text.trim() || sending || tooLong}
+      data-testid={testId}
+      aria-keyshortcuts="Control+Enter Meta+Enter"
+    >
+      {sending ? <Spinner size={13} className="text-current" /> : <SendHorizontal size={14} aria-hidden />}
+      {t('composer.send')}
+    </Button>
+  );
+
   if (!canEdit) {
     return (
       <div
@@ -226,50 +305,15 @@ export function Composer() {
           aria-describedby="composer-hint"
         />
         <div className="flex items-center gap-2 px-1.5 pb-1.5">
-          <div
-            className="flex min-w-0 flex-1 items-center gap-1 overflow-x-auto [scrollbar-width:none]"
-            role="toolbar"
-            aria-label={t('composer.toolbar')}
+          {toolbar('composer-lang')}
+          <IconButton
+            size="icon-sm"
+            label={t('composer.expand')}
+            onClick={() => setExpanded(true)}
+            data-testid="composer-expand"
           >
-            {tools.map(({ label, icon: Icon, run, testId }) => (
-              <IconButton
-                key={testId}
-                size="icon-sm"
-                label={label}
-                onMouseDown={(event) => event.preventDefault()}
-                onClick={run}
-                data-testid={testId}
-              >
-                <Icon size={15} aria-hidden />
-              </IconButton>
-            ))}
-            <span aria-hidden className="mx-1 h-4 w-px shrink-0 bg-border" />
-            <IconButton
-              size="icon-sm"
-              label={t('composer.codeBlock')}
-              onMouseDown={(event) => event.preventDefault()}
-              onClick={() => apply((v, s, e) => codeBlock(v, s, e, lang))}
-              data-testid="tool-code-block"
-            >
-              <SquareCode size={15} aria-hidden />
-            </IconButton>
-            <label htmlFor="composer-lang" className="sr-only">
-              {t('composer.codeLanguage')}
-            </label>
-            <select
-              id="composer-lang"
-              value={lang}
-              onChange={(event) => setLang(event.target.value)}
-              className="h-7 shrink-0 cursor-pointer rounded-md border border-transparent bg-transparent px-1 text-xs text-muted hover:border-border hover:text-fg"
-              data-testid="code-language-select"
-            >
-              {CODE_LANGUAGES.map(([value, label]) => (
-                <option key={value} value={value}>
-                  {value === 'text' ? t('composer.plainText') : label}
-                </option>
-              ))}
-            </select>
-          </div>
+            <Maximize2 size={15} aria-hidden />
+          </IconButton>
           <IconButton
             size="icon-sm"
             label={t('composer.attach')}
@@ -288,21 +332,7 @@ export function Composer() {
               event.target.value = '';
             }}
           />
-          <Button
-            size="sm"
-            variant="primary"
-            onClick={() => void send()}
-            disabled={!text.trim() || sending || tooLong}
-            data-testid="composer-send"
-            aria-keyshortcuts="Control+Enter Meta+Enter"
-          >
-            {sending ? (
-              <Spinner size={13} className="text-current" />
-            ) : (
-              <SendHorizontal size={14} aria-hidden />
-            )}
-            {t('composer.send')}
-          </Button>
+          {sendButton('composer-send')}
         </div>
       </div>
       <p
@@ -321,6 +351,39 @@ export function Composer() {
             ? t('composer.hintEnter')
             : t('composer.hint')}
       </p>
+      <Dialog
+        open={expanded}
+        onOpenChange={setExpanded}
+        title={t('composer.expandedTitle')}
+        description={t('composer.expandedHint')}
+        size="xl"
+        testId="composer-expanded"
+        footer={
+          <>
+            <Button onClick={() => setExpanded(false)}>{t('common.cancel')}</Button>
+            {sendButton('composer-expanded-send')}
+          </>
+        }
+      >
+        <div className="flex min-h-0 flex-1 flex-col gap-2">
+          {toolbar('composer-lang-expanded')}
+          <label htmlFor="composer-expanded-input" className="sr-only">
+            {t('composer.label')}
+          </label>
+          <textarea
+            id="composer-expanded-input"
+            ref={bigArea}
+            autoFocus
+            value={text}
+            onChange={(event) => setText(event.target.value)}
+            onKeyDown={onKeyDown}
+            onPaste={onPaste}
+            className="h-[55dvh] w-full resize-none rounded-lg border border-border bg-surface px-3.5 py-3 font-mono text-[0.875rem] leading-relaxed outline-none focus-visible:border-accent/60"
+            data-testid="composer-expanded-input"
+            aria-invalid={tooLong}
+          />
+        </div>
+      </Dialog>
     </div>
   );
 }

@@ -14,7 +14,7 @@ import {
   Upload,
   X,
 } from 'lucide-react';
-import { useMemo, useRef, useState, type DragEvent } from 'react';
+import { useMemo, useRef, useState, type DragEvent, type ReactNode } from 'react';
 
 import { getApi } from '@/lib/api-client';
 import type { ContentView } from '@/lib/api-types';
@@ -25,10 +25,11 @@ import { useI18n } from '@/lib/i18n';
 import { isHttpUrl } from '@/lib/safe-url';
 
 import { Button, IconButton } from '../ui/button';
-import { Dialog } from '../ui/dialog';
+import { ConfirmDeleteDialog } from '../ui/confirm-delete-dialog';
 import { Spinner } from '../ui/misc';
 import { useToast } from '../ui/toast';
-import { displayName, fileIcon } from './file-kind';
+import { useContentBlob } from './AuthImage';
+import { displayName, fileIcon, previewKind } from './file-kind';
 import { LinkDialog } from './LinkDialog';
 import { hasFiles } from './Timeline';
 import { TransferPanel } from './TransferPanel';
@@ -153,19 +154,19 @@ export function FilesPanel({
               <Upload size={14} aria-hidden />
               {t('files.upload')}
             </Button>
+            <input
+              ref={input}
+              type="file"
+              multiple
+              hidden
+              data-testid="file-input"
+              onChange={(event) => {
+                upload(Array.from(event.target.files ?? []));
+                event.target.value = '';
+              }}
+            />
           </>
         ) : null}
-        <input
-          ref={input}
-          type="file"
-          multiple
-          hidden
-          data-testid="file-input"
-          onChange={(event) => {
-            upload(Array.from(event.target.files ?? []));
-            event.target.value = '';
-          }}
-        />
       </div>
 
       <div className="min-h-0 flex-1 overflow-y-auto">
@@ -255,11 +256,11 @@ export function FilesPanel({
                   >
                     <span
                       className={clsx(
-                        'flex h-8 w-8 shrink-0 items-center justify-center rounded-lg border border-border bg-surface',
+                        'flex h-8 w-8 shrink-0 items-center justify-center overflow-hidden rounded-lg border border-border bg-surface',
                         isLink ? 'text-accent-text' : 'text-muted',
                       )}
                     >
-                      <Icon size={16} aria-hidden />
+                      <FileThumb room={slug} item={item} fallback={<Icon size={16} aria-hidden />} />
                     </span>
                     <span className="min-w-0 flex-1">
                       <span className="block truncate text-sm font-medium" title={name}>
@@ -381,9 +382,9 @@ export function FilesPanel({
         editing={linkDialog.editing}
         onOpenChange={(open) => setLinkDialog((state) => ({ ...state, open }))}
       />
-      <Dialog
+      <ConfirmDeleteDialog
         open={confirm !== null}
-        onOpenChange={(open) => !deleting && !open && setConfirm(null)}
+        onOpenChange={(open) => !open && setConfirm(null)}
         title={t('files.confirmTitle', { count: confirm?.length ?? 0 })}
         description={
           confirm?.length === 1
@@ -395,27 +396,25 @@ export function FilesPanel({
               })
             : t('files.confirmMany', { count: confirm?.length ?? 0 })
         }
-        size="sm"
-        role="alertdialog"
-        dismissible={!deleting}
+        busy={deleting}
+        onConfirm={() => confirm && void remove(confirm)}
         testId="file-delete-dialog"
-        footer={
-          <>
-            <Button onClick={() => setConfirm(null)} disabled={deleting}>
-              {t('common.cancel')}
-            </Button>
-            <Button
-              variant="danger"
-              onClick={() => confirm && void remove(confirm)}
-              disabled={deleting}
-              data-testid="file-delete-confirm"
-            >
-              {deleting ? <Spinner size={13} className="text-current" /> : null}
-              {deleting ? t('common.deleting') : t('common.delete')}
-            </Button>
-          </>
-        }
+        confirmTestId="file-delete-confirm"
       />
     </div>
+  );
+}
+
+/** Images up to this size get a thumbnail in the list (fetched once with the token, shown as a blob). */
+const THUMBNAIL_MAX_BYTES = 4 * 1024 * 1024;
+
+function FileThumb({ room, item, fallback }: { room: string; item: ContentView; fallback: ReactNode }) {
+  const wanted =
+    previewKind(item) === 'image' && item.size !== null && item.size > 0 && item.size <= THUMBNAIL_MAX_BYTES;
+  const { url } = useContentBlob(room, item.id, { enabled: wanted });
+  if (!wanted || !url) return fallback;
+  return (
+    // eslint-disable-next-line @next/next/no-img-element
+    <img src={url} alt="" className="h-full w-full object-cover" data-testid="file-thumbnail" />
   );
 }

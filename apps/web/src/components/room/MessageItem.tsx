@@ -12,7 +12,7 @@ import { useI18n } from '@/lib/i18n';
 import { usePrefs } from '@/lib/prefs';
 
 import { Button, IconButton } from '../ui/button';
-import { Dialog } from '../ui/dialog';
+import { ConfirmDeleteDialog } from '../ui/confirm-delete-dialog';
 import { Textarea } from '../ui/input';
 import { Spinner } from '../ui/misc';
 import { useToast } from '../ui/toast';
@@ -24,11 +24,15 @@ export const MessageItem = memo(function MessageItem({
   previous,
   onDeleted,
   onUpdated,
+  selected,
+  onToggleSelect,
 }: {
   message: ContentView;
   previous: ContentView | undefined;
   onDeleted: (id: number) => void;
   onUpdated: (message: ContentView) => void;
+  selected: boolean;
+  onToggleSelect: (id: number) => void;
 }) {
   const { t, locale } = useI18n();
   const { slug, canEdit, canDelete, copy } = useRoom();
@@ -89,11 +93,23 @@ export const MessageItem = memo(function MessageItem({
       className={clsx(
         'group relative rounded-xl px-3 py-2 transition-colors hover:bg-subtle/70 focus-within:bg-subtle/70',
         !grouped && 'mt-2',
+        selected && 'bg-accent-soft ring-2 ring-accent/60 hover:bg-accent-soft',
       )}
       data-testid={`message-${message.id}`}
       aria-label={t('message.label', { time: formatFullTime(message.created_at, locale) })}
     >
       <header className="mb-0.5 flex items-center gap-2 text-xs text-faint">
+        <input
+          type="checkbox"
+          checked={selected}
+          onChange={() => onToggleSelect(message.id)}
+          aria-label={t('message.select')}
+          className={clsx(
+            'h-3.5 w-3.5 shrink-0 accent-[var(--accent)] transition-opacity',
+            !selected && 'md:opacity-0 md:group-hover:opacity-100 md:group-focus-within:opacity-100',
+          )}
+          data-testid="message-checkbox"
+        />
         <time
           dateTime={message.created_at}
           title={formatFullTime(message.created_at, locale)}
@@ -178,30 +194,15 @@ export const MessageItem = memo(function MessageItem({
           ) : null}
         </div>
       ) : null}
-      <Dialog
+      <ConfirmDeleteDialog
         open={confirming}
-        onOpenChange={(open) => !busy && setConfirming(open)}
+        onOpenChange={setConfirming}
         title={t('message.deleteTitle')}
         description={t('message.deleteBody')}
-        size="sm"
-        role="alertdialog"
+        busy={busy}
+        onConfirm={() => void remove()}
         testId="message-delete-dialog"
-        footer={
-          <>
-            <Button onClick={() => setConfirming(false)} disabled={busy}>
-              {t('common.cancel')}
-            </Button>
-            <Button
-              variant="danger"
-              onClick={() => void remove()}
-              disabled={busy}
-              data-testid="message-delete-confirm"
-            >
-              {busy ? <Spinner size={13} className="text-current" /> : null}
-              {t('common.delete')}
-            </Button>
-          </>
-        }
+        confirmTestId="message-delete-confirm"
       />
     </article>
   );

@@ -12,6 +12,7 @@ import {
   Trash2,
   ZoomIn,
   ZoomOut,
+  MessageSquarePlus,
 } from 'lucide-react';
 import dynamic from 'next/dynamic';
 import { useEffect, useState, type FormEvent } from 'react';
@@ -19,6 +20,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { ContentView } from '@/lib/api-types';
 import { useQueryClient } from '@tanstack/react-query';
 import { getApi } from '@/lib/api-client';
+import { insertIntoComposer } from '@/lib/composer-insert';
 import { downloadContent } from '@/lib/download';
 import { errorMessage } from '@/lib/errors';
 import { formatBytes, formatFullTime } from '@/lib/format';
@@ -27,6 +29,7 @@ import { useI18n } from '@/lib/i18n';
 import { isHttpUrl } from '@/lib/safe-url';
 
 import { Button, IconButton } from '../ui/button';
+import { ConfirmDeleteDialog } from '../ui/confirm-delete-dialog';
 import { Dialog } from '../ui/dialog';
 import { Field, Input } from '../ui/input';
 import { Alert, Badge, Spinner } from '../ui/misc';
@@ -323,6 +326,20 @@ export function PreviewDialog({ content, onClose }: { content: ContentView; onCl
               {t('preview.rename')}
             </Button>
           ) : null}
+          {!isLink && canEdit ? (
+            <Button
+              size="sm"
+              onClick={() => {
+                insertIntoComposer(slug, reference);
+                toast.success(t('preview.inserted'));
+                onClose();
+              }}
+              data-testid="preview-insert"
+            >
+              <MessageSquarePlus size={14} aria-hidden />
+              {t('preview.insert')}
+            </Button>
+          ) : null}
           {!isLink ? (
             <Button
               size="sm"
@@ -403,31 +420,15 @@ export function PreviewDialog({ content, onClose }: { content: ContentView; onCl
           </div>
         </form>
       </Dialog>
-      <Dialog
+      <ConfirmDeleteDialog
         open={confirming}
-        onOpenChange={(open) => !busy && setConfirming(open)}
+        onOpenChange={setConfirming}
         title={t('files.confirmTitle', { count: 1 })}
         description={t('files.confirmOne', { name })}
-        size="sm"
-        role="alertdialog"
-        dismissible={!busy}
+        busy={busy}
+        onConfirm={() => void remove()}
         testId="preview-delete-dialog"
-        footer={
-          <>
-            <Button onClick={() => setConfirming(false)} disabled={busy}>
-              {t('common.cancel')}
-            </Button>
-            <Button
-              variant="danger"
-              disabled={busy}
-              onClick={() => void remove()}
-              data-testid="preview-delete-confirm"
-            >
-              {busy ? <Spinner size={13} className="text-current" /> : null}
-              {t('common.delete')}
-            </Button>
-          </>
-        }
+        confirmTestId="preview-delete-confirm"
       />
     </Dialog>
   );

@@ -19,13 +19,14 @@ import { getApi } from '@/lib/api-client';
 import { Permission, hasPermission, type RoomView, type UpdateSettingsBody } from '@/lib/api-types';
 import { useConfig } from '@/lib/config';
 import { errorMessage } from '@/lib/errors';
-import { closestAge, formatAge, formatBytes, formatTime, parseTimestamp } from '@/lib/format';
+import { closestAge, formatBytes, formatTime, parseTimestamp } from '@/lib/format';
 import { useI18n } from '@/lib/i18n';
 import { roomPath } from '@/lib/room-name';
 
+import { ExpirySelect } from '../ExpirySelect';
 import { Button } from '../ui/button';
 import { Dialog } from '../ui/dialog';
-import { Field, Input, PasswordInput, selectClass } from '../ui/input';
+import { Field, Input, PasswordInput } from '../ui/input';
 import { Badge, ProgressBar, Spinner, Switch } from '../ui/misc';
 import { useToast } from '../ui/toast';
 import { SharePanel } from './SharePanel';
@@ -156,7 +157,7 @@ export function RoomControls() {
 }
 
 function SettingsForm() {
-  const { t, locale } = useI18n();
+  const { t } = useI18n();
   const { room, slug } = useRoom();
   const { config } = useConfig();
   const toast = useToast();
@@ -243,19 +244,13 @@ function SettingsForm() {
         htmlFor={`${ids}-age`}
         hint={age !== undefined ? t('settings.expiryHint') : undefined}
       >
-        <select
+        <ExpirySelect
           id={`${ids}-age`}
-          className={selectClass}
+          ages={ages}
           value={age ?? currentAge ?? ''}
-          onChange={(e) => setAge(Number(e.target.value))}
-          data-testid="settings-expiry"
-        >
-          {ages.map((seconds) => (
-            <option key={seconds} value={seconds}>
-              {formatAge(seconds, locale)}
-            </option>
-          ))}
-        </select>
+          onChange={setAge}
+          testId="settings-expiry"
+        />
       </Field>
       <Field
         label={t('settings.password')}

@@ -1,12 +1,18 @@
 'use client';
 
-import { ArrowDown, FileUp, MessageSquareDashed } from 'lucide-react';
-import { useEffect, useLayoutEffect, useRef, useState, type DragEvent } from 'react';
+import { clsx } from 'clsx';
+import { ArrowDown, CheckSquare, Copy, FileUp, MessageSquareDashed, Square, Trash2 } from 'lucide-react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 
+import { getApi } from '@/lib/api-client';
+import { errorMessage } from '@/lib/errors';
 import { useT } from '@/lib/i18n';
+import { usePrefs } from '@/lib/prefs';
 
 import { Button } from '../ui/button';
+import { ConfirmDeleteDialog } from '../ui/confirm-delete-dialog';
 import { Spinner } from '../ui/misc';
+import { useToast } from '../ui/toast';
 import { MessageItem } from './MessageItem';
 import { useRoom } from './room-context';
 import type { Timeline as TimelineModel } from './useTimeline';
@@ -19,7 +25,12 @@ export function hasFiles(event: DragEvent): boolean {
 
 export function Timeline({ timeline }: { timeline: TimelineModel }) {
   const t = useT();
-  const { upload, canEdit } = useRoom();
+  const { slug, upload, canEdit, canDelete, copy } = useRoom();
+  const prefs = usePrefs();
+  const toast = useToast();
+  const [picked, setPicked] = useState<Set<number>>(new Set());
+  const [confirmBulk, setConfirmBulk] = useState(false);
+  const [deleting, setDeleting] = useState(false);
   const scroller = useRef<HTMLDivElement>(null);
   const topSentinel = useRef<HTMLDivElement>(null);
   const [atBottom, setAtBottom] = useState(true);
@@ -61,6 +72,38 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
     return () => observer.disconnect();
   }, [timeline.hasMore, loadOlder]);
 
+  // Selection: only ids still in the list count (others were deleted meanwhile).
+  const selection = useMemo(
+    () => timeline.items.filter((item) => picked.has(item.id)),
+    [timeline.items, picked],
+  );
+  const allSelected = timeline.items.length > 0 && selection.length === timeline.items.length;
+  const toggle = useCallback(
+    (id: number) =>
+      setPicked((current) => {
+        const next = new Set(current);
+        if (next.has(id)) next.delete(id);
+        else next.add(id);
+        return next;
+      }),
+    [],
+  );
+
+  async function deleteSelection() {
+    const ids = selection.map((item) => item.id);
+    setDeleting(true);
+    try {
+      await getApi().deleteContents(slug, ids);
+      for (const id of ids) timeline.remove(id);
+      setPicked(new Set());
+      setConfirmBulk(false);
+    } catch (error) {
+      toast.error(t('timeline.deleteSelectedFailed'), errorMessage(t, error));
+    } finally {
+      setDeleting(false);
+    }
+  }
+
   function onScroll() {
     const el = scroller.current;
     if (!el) return;
@@ -89,6 +132,64 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
       }}
       onDrop={onDrop}
     >
+      {timeline.items.length > 0 ? (
+        <div
+          className={clsx(
+            'flex items-center gap-1 border-b border-border px-3 py-1.5 text-xs text-muted sm:px-5',
+            selection.length === 0 && 'max-sm:hidden',
+          )}
+          role="toolbar"
+          aria-label={t('timeline.selectionToolbar')}
+          data-testid="message-selection-toolbar"
+        >
+          <Button
+            size="sm"
+            variant="ghost"
+            onClick={() =>
+              setPicked(allSelected ? new Set() : new Set(timeline.items.map((item) => item.id)))
+            }
+            data-testid="messages-select-all"
+          >
+            {allSelected ? <CheckSquare size={14} aria-hidden /> : <Square size={14} aria-hidden />}
+            {allSelected ? t('timeline.deselectAll') : t('timeline.selectAll')}
+          </Button>
+          <span className="flex-1 tabular-nums" aria-live="polite" data-testid="messages-selection-count">
+            {selection.length > 0
+              ? t('timeline.selected', { count: selection.length })
+              : t('timeline.count', { count: timeline.items.length })}
+          </span>
+          {selection.length > 0 ? (
+            <>
+              <Button
+                size="sm"
+                variant="ghost"
+                onClick={() =>
+                  void copy(
+                    selection.map((item) => item.text ?? '').join('\n\n---\n\n'),
+                    t('timeline.copiedSelected', { count: selection.length }),
+                  )
+                }
+                data-testid="messages-copy-selected"
+              >
+                <Copy size={14} aria-hidden />
+                {t('timeline.copySelected')}
+              </Button>
+              {canDelete ? (
+                <Button
+                  size="sm"
+                  variant="danger-ghost"
+                  disabled={deleting}
+                  onClick={() => (prefs.confirmMessageDelete ? setConfirmBulk(true) : void deleteSelection())}
+                  data-testid="messages-delete-selected"
+                >
+                  <Trash2 size={14} aria-hidden />
+                  {t('timeline.deleteSelected')}
+                </Button>
+              ) : null}
+            </>
+          ) : null}
+        </div>
+      ) : null}
       <div
         ref={scroller}
         onScroll={onScroll}
@@ -146,6 +247,8 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
                 previous={timeline.items[index - 1]}
                 onDeleted={timeline.remove}
                 onUpdated={timeline.upsert}
+                selected={picked.has(message.id)}
+                onToggleSelect={toggle}
               />
             ))
           )}
@@ -170,6 +273,16 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
           {t('files.dropHere')}
         </div>
       ) : null}
+      <ConfirmDeleteDialog
+        open={confirmBulk}
+        onOpenChange={setConfirmBulk}
+        title={t('timeline.deleteSelectedTitle', { count: selection.length })}
+        description={t('timeline.deleteSelectedBody')}
+        busy={deleting}
+        onConfirm={() => void deleteSelection()}
+        testId="messages-delete-dialog"
+        confirmTestId="messages-delete-confirm"
+      />
     </div>
   );
 }

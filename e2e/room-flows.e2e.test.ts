@@ -1,0 +1,383 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { Page, Request, WebSocket } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+import { describeWithService } from '../apps/server/test/support/services.js';
+import {
+  apiContents,
+  apiDownloadSha256,
+  apiSession,
+  browserAvailability,
+  browserSuite,
+  makePdf,
+  makePng,
+  sha256OfFile,
+  tempFiles,
+  writeRandomFile,
+} from './support/harness.js';
+
+/** The DOM shapes the checks read (the test files are compiled without the DOM library). */
+interface ImageLike {
+  complete: boolean;
+  naturalWidth: number;
+  naturalHeight: number;
+}
+interface CanvasLike {
+  width: number;
+  height: number;
+  getContext(
+    kind: '2d',
+  ): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+}
+const MiB = 1024 * 1024;
+
+describeWithService('Chromium + built web app', browserAvailability(), 'room flows in a real browser', () => {
+  const suite = browserSuite();
+  const newPage = suite.newPage;
+  let files: ReturnType<typeof tempFiles>;
+  beforeAll(() => {
+    files = tempFiles();
+  });
+  afterAll(() => files?.remove());
+
+  /** Opens a room and waits until its WebSocket has been acknowledged; returns the frames it receives. */
+  async function enterRoom(page: Page, room: string): Promise<string[]> {
+    const frames: string[] = [];
+    const acked = new Promise<void>((resolve) => {
+      page.on('websocket', (ws: WebSocket) => {
+        ws.on('framereceived', ({ payload }) => {
+          const text = typeof payload === 'string' ? payload : payload.toString('utf8');
+          frames.push(text);
+          if (text.includes('"connect_ack"')) resolve();
+        });
+      });
+    });
+    await page.goto(`${suite.server.url}/${encodeURIComponent(room)}`);
+    await page.getByTestId('room-workspace').waitFor();
+    await acked;
+    return frames;
+  }
+
+  async function post(page: Page, text: string): Promise<void> {
+    await page.getByTestId('composer-input').fill(text);
+    await page.getByTestId('composer-send').click();
+    await expect.poll(() => page.getByTestId('composer-input').inputValue()).toBe('');
+  }
+
+  function fileItem(page: Page, name: string) {
+    return page.locator('[data-testid^="file-item-"]').filter({ hasText: name });
+  }
+
+  it('creates a room, posts a message, and a second session sees it live without reloading', async () => {
+    const alice = await newPage();
+    await alice.goto(suite.server.url);
+    await alice.getByTestId('create-room-name').fill('e2e-live');
+    await alice.getByTestId('create-room-submit').click();
+    await alice.waitForURL(`${suite.server.url}/e2e-live`);
+    await alice.getByTestId('room-workspace').waitFor();
+
+    const bob = await newPage();
+    const bobFrames = await enterRoom(bob, 'e2e-live');
+    await bob.evaluate(() => {
+      (globalThis as unknown as { __sameDocument: boolean }).__sameDocument = true;
+    });
+    const bobRequests: string[] = [];
+    bob.on('request', (request: Request) => bobRequests.push(`${request.method()} ${request.url()}`));
+
+    const text = `hello from alice ${Date.now()}`;
+    await post(alice, text);
+
+    await expect
+      .poll(() => bob.getByTestId('message-list').textContent(), { timeout: 10_000 })
+      .toContain(text);
+    // It arrived over the WebSocket: a content_created frame carried it, bob fetched no messages and
+    // his page is still the same document (no reload).
+    expect(bobFrames.some((f) => f.includes('"content_created"') && f.includes(text))).toBe(true);
+    expect(bobRequests.filter((r) => /\/messages|\/contents/.test(r))).toEqual([]);
+    expect(
+      await bob.evaluate(() => (globalThis as unknown as { __sameDocument?: boolean }).__sameDocument),
+    ).toBe(true);
+  });
+
+  it('uploads a 20 MiB file; the other session sees it and downloads the same bytes', async () => {
+    const source = writeRandomFile(files.dir, 'random-20mib.bin', 20 * MiB);
+    const alice = await newPage();
+    await enterRoom(alice, 'e2e-big');
+    const bob = await newPage();
+    await enterRoom(bob, 'e2e-big');
+
+    await alice.getByTestId('file-input').setInputFiles(source.path);
+    await expect
+      .poll(() => alice.getByTestId('transfer-row').first().getAttribute('data-status'), { timeout: 60_000 })
+      .toBe('done');
+
+    const item = fileItem(bob, 'random-20mib.bin');
+    await item.waitFor({ timeout: 15_000 });
+    expect(await item.textContent()).toContain('20');
+    const [download] = await Promise.all([
+      bob.waitForEvent('download', { timeout: 60_000 }),
+      item.getByTestId('file-download').click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('random-20mib.bin');
+    const saved = join(files.dir, 'downloaded.bin');
+    await download.saveAs(saved);
+    expect(await sha256OfFile(saved)).toBe(source.sha256);
+  }, 120_000);
+
+  it('resumes an interrupted tus upload from the server offset', async () => {
+    const source = writeRandomFile(files.dir, 'resume-12mib.bin', 12 * MiB);
+    const page = await newPage();
+    await enterRoom(page, 'e2e-resume');
+
+    // The second chunk's PATCH is cut off twice (as a dropped connection would), then let through.
+    const log: string[] = [];
+    const patchOffsets: number[] = [];
+    let patches = 0;
+    await page.route(
+      (url) => url.pathname.includes('/uploads'),
+      async (route) => {
+        const request = route.request();
+        const method = request.method();
+        if (method === 'PATCH') {
+          patches += 1;
+          patchOffsets.push(Number(await request.headerValue('upload-offset')));
+          if (patches === 2 || patches === 3) {
+            log.push('PATCH aborted');
+            await route.abort('connectionreset');
+            return;
+          }
+        }
+        log.push(method);
+        await route.continue();
+      },
+    );
+
+    await page.getByTestId('file-input').setInputFiles(source.path);
+    await expect
+      .poll(() => page.getByTestId('transfer-row').first().getAttribute('data-status'), { timeout: 60_000 })
+      .toBe('done');
+
+    expect(log.filter((entry) => entry === 'POST')).toHaveLength(1); // one upload, never restarted
+    expect(log.filter((entry) => entry === 'PATCH aborted')).toHaveLength(2);
+    expect(log.filter((entry) => entry === 'HEAD').length).toBeGreaterThanOrEqual(1); // asked for the offset
+    // The chunk size is 8 MiB: the first chunk went up, then every attempt continued from 8 MiB.
+    expect(patchOffsets).toEqual([0, 8 * MiB, 8 * MiB, 8 * MiB]);
+
+    const token = await apiSession(suite.server.url, 'e2e-resume');
+    const stored = (await apiContents(suite.server.url, 'e2e-resume', token)).find(
+      (c) => c.file_name === 'resume-12mib.bin',
+    );
+    expect(stored?.size).toBe(12 * MiB);
+    expect(await apiDownloadSha256(suite.server.url, stored!.id, token)).toEqual({
+      sha256: source.sha256,
+      size: 12 * MiB,
+    });
+  }, 120_000);
+
+  it('a read-only session sees the room but has no way to post or upload', async () => {
+    const room = 'e2e-readonly';
+    const create = await fetch(`${suite.server.url}/api/v1/rooms/${room}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+    expect(create.status).toBe(201);
+    const owner = await apiSession(suite.server.url, room);
+    const auth = { Authorization: `Bearer ${owner}`, 'Content-Type': 'application/json' };
+    const posted = await fetch(`${suite.server.url}/api/v1/rooms/${room}/messages`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ text: 'posted before the room became read-only' }),
+    });
+    expect(posted.status).toBe(201);
+    const perms = await fetch(`${suite.server.url}/api/v1/rooms/${room}/permissions`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ edit: false, share: true, delete: false }),
+    });
+    expect(perms.status).toBe(200);
+
+    const page = await newPage();
+    await enterRoom(page, room);
+    await expect
+      .poll(() => page.getByTestId('message-list').textContent())
+      .toContain('posted before the room became read-only');
+    await page.getByTestId('composer-readonly').waitFor();
+    for (const id of [
+      'composer',
+      'composer-input',
+      'composer-send',
+      'composer-attach',
+      'upload-button',
+      'file-input',
+      'drop-zone',
+      'add-link',
+      'message-edit',
+      'message-delete',
+    ]) {
+      expect(await page.getByTestId(id).count(), id).toBe(0);
+    }
+    // No editable field is left to type into.
+    expect(await page.locator('textarea, [contenteditable="true"]').count()).toBe(0);
+    expect((await apiContents(suite.server.url, room, owner)).length).toBe(1);
+  });
+
+  it('opens image and PDF previews', async () => {
+    const png = join(files.dir, 'gradient.png');
+    writeFileSync(png, makePng(64, 48));
+    const pdf = join(files.dir, 'hello.pdf');
+    writeFileSync(pdf, makePdf('Hello Elizabeth'));
+    const page = await newPage();
+    await enterRoom(page, 'e2e-preview');
+    await page.getByTestId('file-input').setInputFiles([png, pdf]);
+    await fileItem(page, 'gradient.png').waitFor();
+    await fileItem(page, 'hello.pdf').waitFor();
+
+    await fileItem(page, 'gradient.png').getByTestId('file-open').click();
+    await page.getByTestId('preview-dialog').waitFor();
+    const image = page.getByTestId('preview-image');
+    await image.waitFor();
+    await expect
+      .poll(() =>
+        image.evaluate((node) => {
+          const img = node as unknown as ImageLike;
+          return [img.complete, img.naturalWidth, img.naturalHeight];
+        }),
+      )
+      .toEqual([true, 64, 48]);
+    expect(await image.getAttribute('src')).toMatch(/^blob:/);
+    await page.keyboard.press('Escape');
+    await page.getByTestId('preview-dialog').waitFor({ state: 'detached' });
+
+    await fileItem(page, 'hello.pdf').getByTestId('file-open').click();
+    await page.getByTestId('preview-pdf').waitFor({ timeout: 20_000 });
+    // pdf.js drew the page: the canvas has the page's size and the black bar is on it.
+    await expect
+      .poll(
+        () =>
+          page
+            .getByTestId('preview-pdf')
+            .locator('canvas')
+            .evaluate((node) => {
+              const canvas = node as unknown as CanvasLike;
+              const context = canvas.getContext('2d');
+              if (!context || canvas.width === 0) return 0;
+              const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+              let dark = 0;
+              for (let i = 0; i < data.length; i += 4) {
+                if (data[i]! < 40 && data[i + 1]! < 40 && data[i + 2]! < 40 && data[i + 3]! > 200) dark += 1;
+              }
+              return dark;
+            }),
+        { timeout: 20_000 },
+      )
+      .toBeGreaterThan(1000);
+  }, 120_000);
+
+  it('renders hostile Markdown inert: no raw HTML handler, no javascript: link', async () => {
+    // CSP off in this context, so the check is on the app's own sanitising, not on the server's policy.
+    const page = await newPage({ bypassCSP: true });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await enterRoom(page, 'e2e-xss');
+    await post(page, '<img src=x onerror="window.__xss=1">\n\nclick [x](javascript:window.__xss=2) now');
+
+    const message = page.locator('[data-testid^="message-content-"]').filter({ hasText: 'click' });
+    await message.waitFor();
+    const xss = () => page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss);
+    await page.waitForTimeout(500); // give a broken image time to fire its onerror
+    expect(await xss()).toBeUndefined();
+    expect(await page.locator('img[src="x"], [onerror]').count()).toBe(0);
+    expect(await page.locator('a[href^="javascript:" i]').count()).toBe(0);
+
+    const link = message.getByText('x', { exact: true });
+    await link.click();
+    await page.waitForTimeout(300);
+    expect(await xss()).toBeUndefined();
+    expect(errors).toEqual([]);
+
+    // A second session, with the server's CSP in force, renders the same message just as inertly.
+    const other = await newPage();
+    await enterRoom(other, 'e2e-xss');
+    await other.locator('[data-testid^="message-content-"]').filter({ hasText: 'click' }).waitFor();
+    expect(await other.locator('a[href^="javascript:" i], [onerror]').count()).toBe(0);
+    expect(await other.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBeUndefined();
+  });
+
+  it('selects several messages and deletes them together', async () => {
+    const room = 'e2e-bulk';
+    const page = await newPage();
+    await enterRoom(page, room);
+    for (const text of ['first keep', 'second goes', 'third goes']) await post(page, text);
+    const list = page.getByTestId('message-list');
+    const bubble = (text: string) => list.locator('article').filter({ hasText: text });
+    await bubble('third goes').waitFor();
+
+    await bubble('second goes').getByTestId('message-checkbox').check();
+    await bubble('third goes').getByTestId('message-checkbox').check();
+    expect(await page.getByTestId('messages-selection-count').textContent()).toContain('2');
+    await page.getByTestId('messages-delete-selected').click();
+    await page.getByTestId('messages-delete-dialog').waitFor();
+    await page.getByTestId('messages-delete-confirm').click();
+    await expect.poll(() => list.locator('article').count()).toBe(1);
+    expect(await list.textContent()).toContain('first keep');
+
+    const token = await apiSession(suite.server.url, room);
+    expect((await apiContents(suite.server.url, room, token)).map((c) => c.text)).toEqual(['first keep']);
+  });
+
+  it('shows image thumbnails in the file list', async () => {
+    const png = join(files.dir, 'thumb.png');
+    writeFileSync(png, makePng(40, 30));
+    const page = await newPage();
+    await enterRoom(page, 'e2e-thumbs');
+    await page.getByTestId('file-input').setInputFiles(png);
+    const thumbnail = fileItem(page, 'thumb.png').getByTestId('file-thumbnail');
+    await thumbnail.waitFor();
+    expect(await thumbnail.getAttribute('src')).toMatch(/^blob:/);
+    await expect
+      .poll(() => thumbnail.evaluate((node) => (node as unknown as ImageLike).naturalWidth))
+      .toBe(40);
+  });
+
+  it('inserts a file link into the message from the preview, and the posted link opens the file', async () => {
+    const pdf = join(files.dir, 'linked.pdf');
+    writeFileSync(pdf, makePdf('Linked'));
+    const page = await newPage();
+    await enterRoom(page, 'e2e-insert');
+    await page.getByTestId('composer-input').fill('see this:');
+    await page.getByTestId('file-input').setInputFiles(pdf);
+    await fileItem(page, 'linked.pdf').getByTestId('file-open').click();
+    await page.getByTestId('preview-insert').click();
+    await page.getByTestId('preview-dialog').waitFor({ state: 'detached' });
+    const draft = await page.getByTestId('composer-input').inputValue();
+    expect(draft).toMatch(/^see this:\n\n\[linked\.pdf\]\(\/contents\/\d+\)$/);
+    expect(draft).not.toMatch(/token|api\/v1/);
+
+    await page.getByTestId('composer-send').click();
+    const message = page.locator('[data-testid^="message-content-"]').filter({ hasText: 'see this:' });
+    await message.getByRole('button', { name: 'linked.pdf' }).click();
+    await page.getByTestId('preview-dialog').waitFor();
+    expect(await page.getByTestId('preview-title').textContent()).toContain('linked.pdf');
+  });
+
+  it('writes and sends a message in the expanded editor', async () => {
+    const page = await newPage();
+    await enterRoom(page, 'e2e-expanded');
+    await page.getByTestId('composer-input').fill('draft carried over');
+    await page.getByTestId('composer-expand').click();
+    const editor = page.getByTestId('composer-expanded-input');
+    await editor.waitFor();
+    expect(await editor.inputValue()).toBe('draft carried over');
+    await editor.fill('# Long form\n\nwritten in the **big** editor');
+    await page.getByTestId('composer-expanded-send').click();
+    await page.getByTestId('composer-expanded').waitFor({ state: 'detached' });
+    const message = page.locator('[data-testid^="message-content-"]').filter({ hasText: 'Long form' });
+    await message.waitFor();
+    expect(await message.locator('h1').textContent()).toBe('Long form');
+    expect(await message.locator('strong').textContent()).toBe('big');
+    expect(await page.getByTestId('composer-input').inputValue()).toBe('');
+  });
+});
