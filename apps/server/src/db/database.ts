@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 
 import BetterSqlite3 from 'better-sqlite3';
@@ -10,7 +11,8 @@ import {
   sql,
   SqliteDialect,
 } from 'kysely';
-import { type CustomTypesConfig, Pool, type PoolClient, types as pgTypes } from 'pg';
+import type * as PG from 'pg';
+import type { CustomTypesConfig, Pool, PoolClient } from 'pg';
 
 import type { AppConfig } from '../config/types.js';
 import type { Dialect } from './dialect.js';
@@ -63,13 +65,21 @@ function parseInt8(value: string): number {
  * else in the process): `bigint` columns and `count(*)` come back as numbers like on SQLite,
  * and so do `sum()` results, which PostgreSQL types as `numeric`.
  */
+const require = createRequire(import.meta.url);
+let pgModule: typeof PG | undefined;
+/** `pg`, loaded on first use: a SQLite server never pays its ~15 MB (it is CommonJS, so this stays synchronous). */
+function pg(): typeof PG {
+  pgModule ??= require('pg') as typeof PG;
+  return pgModule;
+}
+
 const pgTypeParsers: CustomTypesConfig = {
   getTypeParser(oid, format) {
     if (format !== 'binary') {
       if (oid === PG_INT8_OID) return parseInt8;
       if (oid === PG_NUMERIC_OID) return Number;
     }
-    return pgTypes.getTypeParser(oid, format);
+    return pg().types.getTypeParser(oid, format);
   },
 };
 
@@ -135,7 +145,7 @@ function openPostgres(
   cfg: AppConfig['database'],
   logger: DatabaseLogger | undefined,
 ): Database {
-  const pool = new Pool({
+  const pool = new (pg().Pool)({
     connectionString,
     max: cfg.max_connections,
     min: Math.min(cfg.min_connections, cfg.max_connections),

@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import { API_PREFIX } from '@elizabeth/protocol';
 import swagger from '@fastify/swagger';
-import scalar from '@scalar/fastify-api-reference';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 
 import { SERVER_VERSION } from '../lib/version.js';
@@ -47,20 +46,42 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     `default-src 'self'; script-src 'self' 'nonce-${nonce}'; style-src 'self' 'unsafe-inline'; ` +
     "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; " +
     "frame-ancestors 'none'; base-uri 'self'";
-  await app.register(scalar, {
-    routePrefix: `${API_PREFIX}/scalar`,
-    configuration: {
-      url: `${API_PREFIX}/openapi.json`,
-      nonce,
-      withDefaultFonts: false,
-      hideClientButton: true,
-      telemetry: false,
-    },
-    hooks: {
-      onRequest: (_request, reply, done) => {
-        reply.header('Content-Security-Policy', csp);
-        done();
+  const routePrefix = `${API_PREFIX}/scalar`;
+  // The Scalar plugin carries its 4 MB browser bundle inside its module (~38 MB of RSS and half a
+  // second to load), so it is loaded on the first visit to the reference, into a private
+  // Fastify instance that the routes below hand the request to.
+  let docs: Promise<FastifyInstance> | undefined;
+  const loadDocs = async () => {
+    const { default: scalar } = await import('@scalar/fastify-api-reference');
+    const instance = Fastify({ logger: false });
+    await instance.register(scalar, {
+      routePrefix,
+      configuration: {
+        url: `${API_PREFIX}/openapi.json`,
+        nonce,
+        withDefaultFonts: false,
+        hideClientButton: true,
+        telemetry: false,
       },
-    },
-  });
+    });
+    await instance.ready();
+    return instance;
+  };
+  const serveDocs = async (request: FastifyRequest, reply: FastifyReply) => {
+    docs ??= loadDocs().catch((error: unknown) => {
+      docs = undefined;
+      throw error;
+    });
+    const answer = await (await docs).inject({ method: 'GET', url: request.url });
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (value === undefined || HOP_HEADERS.has(name)) continue;
+      reply.header(name, value);
+    }
+    return reply.code(answer.statusCode).header('Content-Security-Policy', csp).send(answer.rawPayload);
+  };
+  app.get(routePrefix, { schema: { hide: true } }, serveDocs);
+  app.get(`${routePrefix}/*`, { schema: { hide: true } }, serveDocs);
 }
+
+/** Headers that describe the private instance's connection, not the answer. */
+const HOP_HEADERS = new Set(['content-length', 'connection', 'keep-alive', 'transfer-encoding', 'date']);

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+
+import { redisClient } from '../lib/ioredis.js';
 
 import type { EventBus, EventBusStatus, RoomEvent } from './events.js';
 import { RedisPresence } from './presence.js';
@@ -57,8 +59,8 @@ export class RedisEventBus implements EventBus {
       // back to local counts, nothing waits on a dead connection.
       maxRetriesPerRequest: 1,
     };
-    this.commands = new Redis(options.url, { ...common, enableOfflineQueue: false });
-    this.subscriber = new Redis(options.url, { ...common, autoResubscribe: true });
+    this.commands = new (redisClient())(options.url, { ...common, enableOfflineQueue: false });
+    this.subscriber = new (redisClient())(options.url, { ...common, autoResubscribe: true });
     this.presence = new RedisPresence(this.commands, {
       prefix,
       instanceId: this.instanceId,
