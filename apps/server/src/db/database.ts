@@ -10,6 +10,7 @@ import {
   type PostgresPoolClient,
   sql,
   SqliteDialect,
+  type SqliteStatement,
 } from 'kysely';
 import type * as PG from 'pg';
 import type { CustomTypesConfig, Pool, PoolClient } from 'pg';
@@ -109,7 +110,7 @@ async function openSqlite(
 
   // One connection: better-sqlite3 is synchronous, so more would only contend for the file
   // lock. Kysely queues queries and transactions on it.
-  const sqlite = new BetterSqlite3(filename);
+  const sqlite = cachePreparedStatements(new BetterSqlite3(filename));
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
   try {
     // PRAGMA arguments cannot be bound; both values were validated above.
@@ -138,6 +139,31 @@ async function openSqlite(
     },
     close: once(() => db.destroy()),
   };
+}
+
+/** Prepared statements kept per SQL text; Kysely's SQLite driver would prepare every query anew. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Makes `prepare` reuse statements by SQL text (least recently used dropped past
+ * STATEMENT_CACHE_SIZE). Safe because better-sqlite3 runs each statement to completion
+ * synchronously, so one statement object is never in use twice at the same time.
+ */
+function cachePreparedStatements(sqlite: BetterSqlite3): BetterSqlite3 {
+  const prepare = sqlite.prepare.bind(sqlite);
+  const cache = new Map<string, SqliteStatement>();
+  sqlite.prepare = ((source: string) => {
+    let statement = cache.get(source);
+    if (statement) {
+      cache.delete(source);
+    } else {
+      statement = prepare(source);
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    }
+    cache.set(source, statement);
+    return statement;
+  });
+  return sqlite;
 }
 
 function openPostgres(
