@@ -66,7 +66,7 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'app.gc.interval_seconds': 'Period of the lifecycle pass (expired rooms, reservations, sessions).',
   'app.gc.batch_limit': 'Rooms handled per lifecycle pass at most.',
   'app.realtime.redis_url':
-    'Empty = in-process events; `redis://…` = events cross server instances through Redis pub/sub.',
+    'Empty = one instance, all state in process. `redis://…` = shared by several instances: events (pub/sub), online counts, rate limits (unless `rate_limit.redis_url` is set), wrong-password counts and tus upload locks; see docs/SCALING.md.',
   'app.realtime.max_connections': 'WebSocket connections per server.',
   'app.realtime.max_connections_per_room': 'WebSocket connections per room.',
   'app.realtime.ping_interval_seconds': 'Protocol ping period; sockets that miss two are dropped.',
