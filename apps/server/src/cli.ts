@@ -1,7 +1,15 @@
 import { Command, Option } from 'commander';
+import { sql } from 'kysely';
 
-import { type CliOverrides, ConfigError, formatConfigReport, loadConfig } from './config/index.js';
-import { createDatabase, listMigrations, migrateToLatest } from './db/index.js';
+import {
+  type AppConfig,
+  type CliOverrides,
+  ConfigError,
+  formatConfigReport,
+  loadConfig,
+  redactUrl,
+} from './config/index.js';
+import { createDatabase, type Database, type DB, listMigrations, migrateToLatest } from './db/index.js';
 import { Lifecycle } from './jobs/lifecycle.js';
 import { systemClock } from './lib/clock.js';
 import { MemoryEventBus } from './realtime/memory-event-bus.js';
@@ -35,6 +43,78 @@ function withConfigOptions(command: Command): Command {
         (_value: string, previous: number) => previous + 1,
       ),
     );
+}
+
+/** Tables in foreign-key order, with the column that orders their rows. */
+const COPY_TABLES: ReadonlyArray<readonly [keyof DB, string]> = [
+  ['rooms', 'id'],
+  ['sessions', 'id'],
+  ['refresh_tokens', 'id'],
+  ['token_blacklist', 'jti'],
+  ['contents', 'id'],
+  ['upload_reservations', 'id'],
+  ['blob_deletions', 'id'],
+];
+const COPY_BATCH = 500;
+
+async function countRows(database: Database, table: keyof DB): Promise<number> {
+  const { rows } = await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM ${sql.table(table)}`.execute(
+    database.db,
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * `elizabeth migrate --to <url>`: copies every row of the configured database into another,
+ * empty one (typically SQLite → PostgreSQL) with the same ids, in one transaction, then checks
+ * the row counts. Stored files are not touched: they are addressed by keys in the rows.
+ */
+async function copyDatabase(
+  from: AppConfig['database'],
+  toUrl: string,
+  print: (line: string) => void,
+): Promise<void> {
+  const source = await createDatabase(from);
+  const target = await createDatabase({ ...from, url: toUrl });
+  try {
+    await migrateToLatest(source);
+    await migrateToLatest(target);
+    for (const [table] of COPY_TABLES) {
+      if ((await countRows(target, table)) > 0) {
+        throw new Error(
+          `the target database is not empty (table ${table} has rows); copy into a new database`,
+        );
+      }
+    }
+    await target.db.transaction().execute(async (trx) => {
+      for (const [table, order] of COPY_TABLES) {
+        for (let offset = 0; ; offset += COPY_BATCH) {
+          const { rows } = await sql<Record<string, unknown>>`SELECT * FROM ${sql.table(table)}
+            ORDER BY ${sql.ref(order)} LIMIT ${COPY_BATCH} OFFSET ${offset}`.execute(source.db);
+          if (rows.length === 0) break;
+          const columns = Object.keys(rows[0]!);
+          await sql`INSERT INTO ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))})
+            VALUES ${sql.join(rows.map((row) => sql`(${sql.join(columns.map((c) => row[c]))})`))}`.execute(
+            trx,
+          );
+        }
+        if (target.dialect === 'postgres' && order === 'id') {
+          // New rows continue after the copied ids.
+          await sql`SELECT setval(pg_get_serial_sequence(${table}, 'id'),
+            COALESCE((SELECT MAX(id) FROM ${sql.table(table)}), 0) + 1, false)`.execute(trx);
+        }
+      }
+    });
+    for (const [table] of COPY_TABLES) {
+      const [a, b] = [await countRows(source, table), await countRows(target, table)];
+      if (a !== b) throw new Error(`table ${table}: ${a} rows in the source but ${b} in the target`);
+      print(`${table}: ${b}`);
+    }
+    print(`copied into ${redactUrl(toUrl)}; stored files are unchanged. Point DATABASE_URL at it.`);
+  } finally {
+    await target.close();
+    await source.close();
+  }
 }
 
 function overrides(options: CommonOptions): CliOverrides {
@@ -74,9 +154,17 @@ export function buildCli(): Command {
     program
       .command('migrate')
       .description('apply pending database migrations (SQLite files are backed up first)')
-      .option('--status', 'list migrations and whether each is applied, change nothing'),
-  ).action(async (options: CommonOptions & { status?: boolean }) => {
+      .option('--status', 'list migrations and whether each is applied, change nothing')
+      .option(
+        '--to <url>',
+        'copy every row into another, empty database (e.g. SQLite → postgres://…); files stay where they are',
+      ),
+  ).action(async (options: CommonOptions & { status?: boolean; to?: string }) => {
     const { config } = loadConfig({ cli: overrides(options) });
+    if (options.to !== undefined) {
+      await copyDatabase(config.database, options.to, (line) => process.stdout.write(`${line}\n`));
+      return;
+    }
     const database = await createDatabase(config.database);
     try {
       if (options.status) {
