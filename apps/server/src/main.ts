@@ -69,7 +69,16 @@ export async function startServer(
       close: () => {
         closing ??= (async () => {
           await scheduler.stop();
-          await app.close();
+          // In-flight requests get CLOSE_GRACE_MS to finish; then every connection still open
+          // (a keep-alive socket Node does not see as idle, a stalled upload) is cut, so a
+          // shutdown never waits for the 72 s keep-alive timeout. tus uploads resume later.
+          const force = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+          force.unref();
+          try {
+            await app.close();
+          } finally {
+            clearTimeout(force);
+          }
           await database.close();
         })();
         return closing;
@@ -80,6 +89,9 @@ export async function startServer(
     throw error;
   }
 }
+
+/** How long a shutdown waits for in-flight requests before it closes their connections. */
+export const CLOSE_GRACE_MS = 5_000;
 
 /** Closes the server on SIGTERM/SIGINT; a second signal or a stuck close exits at once. */
 export function closeOnSignals(server: RunningServer, graceMs = 10_000): void {

@@ -110,9 +110,6 @@ describeWithService('PostgreSQL', postgres, 'migrate_to_postgres.sh: SQLite → 
       expect(status).toBe(201);
       snapshot = await view(before.url, token);
     } finally {
-      // Without this, close() waits ~72 s (Fastify's keep-alive timeout) for one of fetch's
-      // pooled connections on this SQLite server; reported as a server defect.
-      before.app.server.closeAllConnections();
       await before.close();
     }
 
