@@ -152,7 +152,7 @@ const STATEMENT_CACHE_SIZE = 256;
 function cachePreparedStatements(sqlite: BetterSqlite3): BetterSqlite3 {
   const prepare = sqlite.prepare.bind(sqlite);
   const cache = new Map<string, SqliteStatement>();
-  sqlite.prepare = ((source: string) => {
+  sqlite.prepare = (source: string) => {
     let statement = cache.get(source);
     if (statement) {
       cache.delete(source);
@@ -162,7 +162,7 @@ function cachePreparedStatements(sqlite: BetterSqlite3): BetterSqlite3 {
     }
     cache.set(source, statement);
     return statement;
-  });
+  };
   return sqlite;
 }
 
