@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
+// The shebang gives V8 a 1 MiB young generation (--max-semi-space-size=1): ~25 MB less RSS for
+// a server that mostly streams; the Docker image starts node with the same flag.
 // Runs the built CLI. In a source checkout that was never built it runs the TypeScript sources
 // through tsx (a dev dependency), resolving workspace packages to their sources, so that
 // `npx elizabeth` works straight after `npm ci`.

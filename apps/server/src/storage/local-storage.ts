@@ -1,7 +1,7 @@
 import { constants, createReadStream, createWriteStream } from 'node:fs';
 import { access, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import {
@@ -18,6 +18,8 @@ import { progressTap } from './progress-tap.js';
 const PARTIAL = '.partial';
 /** Where the tus file store keeps an upload's metadata, beside its bytes. */
 const TUS_METADATA = '.json';
+/** Write failures that mean "no space": kept as they are so the client hears 507. */
+const STORAGE_FULL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
 
 /** Files under one directory on the local filesystem (the default backend). */
 export class LocalStorage implements BlobStorage {
@@ -83,8 +85,33 @@ export class LocalStorage implements BlobStorage {
 
   async createTusStore(options: { expirationMs: number }): Promise<TusStoreBinding> {
     const { FileStore } = await import('@tus/file-store');
+    const store = new FileStore({
+      directory: this.root,
+      expirationPeriodInMilliseconds: options.expirationMs,
+    });
+    // @tus/file-store reports every failed write as one generic error, so a full disk would be a
+    // 500. Same write (append at `offset`, bytes written so far stay), but "no space" survives.
+    store.write = async (readable, id, offset) => {
+      let received = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          received += chunk.length;
+          done(null, chunk);
+        },
+      });
+      try {
+        await pipeline(readable, counter, createWriteStream(this.pathOf(id), { flags: 'r+', start: offset }));
+      } catch (error) {
+        if (STORAGE_FULL.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+        throw Object.assign(new Error('Something went wrong receiving the file'), {
+          status_code: 500,
+          body: 'Something went wrong receiving the file\n',
+        });
+      }
+      return offset + received;
+    };
     return {
-      store: new FileStore({ directory: this.root, expirationPeriodInMilliseconds: options.expirationMs }),
+      store,
       storeIdOf: (urlId) => TUS_KEY_PREFIX + urlId,
       urlIdOf: (storeId) =>
         storeId.startsWith(TUS_KEY_PREFIX) ? storeId.slice(TUS_KEY_PREFIX.length) : undefined,

@@ -154,12 +154,19 @@ export class S3Storage implements BlobStorage {
   async delete(key: string): Promise<void> {
     const objectKey = this.objectKey(key);
     const sidecars = key.startsWith(TUS_KEY_PREFIX) ? TUS_SIDECARS.map((s) => objectKey + s) : [];
-    // A crash or a failed write can leave a multipart upload open; it holds bytes (and costs)
-    // until aborted.
+    await this.abortOpenUploads(objectKey);
+    await this.deleteObjects([objectKey, ...sidecars]);
+  }
+
+  /**
+   * A crash, a failed write or an unfinished tus upload can leave a multipart upload open; it
+   * holds bytes (and costs) until aborted.
+   */
+  private async abortOpenUploads(objectKey: string): Promise<void> {
     const open = await this.client
       .send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: objectKey }))
       .catch((error: unknown) => {
-        // Some S3 clones (s3rver) cannot list multipart uploads; they keep no parts either.
+        // Some S3 clones cannot list multipart uploads; nothing to abort that we can find.
         if ((error as { name?: string }).name === 'NotImplemented') return { Uploads: [] };
         throw error;
       });
@@ -173,7 +180,6 @@ export class S3Storage implements BlobStorage {
           if (!isNotFound(error)) throw error;
         });
     }
-    await this.deleteObjects([objectKey, ...sidecars]);
   }
 
   private async deleteObjects(keys: string[]): Promise<void> {
@@ -208,6 +214,8 @@ export class S3Storage implements BlobStorage {
 
   async dropTusMetadata(key: string): Promise<void> {
     const objectKey = this.objectKey(key);
+    // An empty upload never completes the multipart upload the tus store opened for it.
+    await this.abortOpenUploads(objectKey);
     await this.deleteObjects(TUS_SIDECARS.map((s) => objectKey + s));
   }
 }

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { ContentView, UploadResponse } from '@elizabeth/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import {
   type ContentsTestApp,
@@ -368,11 +368,11 @@ describeEachDatabase('files on local storage', (engine) => {
   fileSuite(() => createContentsApp({ engine }));
 });
 
-describe('files on S3 (s3rver)', () => {
+describeEachDatabase('files on S3 (s3rver)', (engine) => {
   let s3: TestS3;
   beforeAll(async () => {
     s3 = await startS3();
   });
   afterAll(() => s3?.close());
-  fileSuite(() => createContentsApp({ s3: s3.settings }));
+  fileSuite(() => createContentsApp({ engine, s3: s3.settings }));
 });

@@ -1,7 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+
+import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
@@ -15,7 +18,7 @@ import type { Clock } from '../../src/lib/clock.js';
 import type { RoomEvent } from '../../src/realtime/events.js';
 import { MemoryEventBus } from '../../src/realtime/memory-event-bus.js';
 import type { BlobStorage } from '../../src/storage/blob-storage.js';
-import { createStorage } from '../../src/storage/index.js';
+import { createStorage, LocalStorage, type S3Storage } from '../../src/storage/index.js';
 import { TEST_JWT_SECRET } from './app.js';
 import { createTestDatabase, type DatabaseEngine } from './db.js';
 import { bearer } from './rooms.js';
@@ -192,4 +195,32 @@ export async function listen(app: FastifyInstance): Promise<string> {
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
   return `http://127.0.0.1:${address.port}`;
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}
+
+/**
+ * Everything the storage holds whose key starts with `prefix` ('' for all): files (with
+ * temporary and tus bookkeeping files) on disk; objects and open multipart uploads in S3.
+ */
+export async function storedUnder(
+  t: Pick<ContentsTestApp, 'storage' | 'config'>,
+  prefix = '',
+): Promise<string[]> {
+  if (t.storage instanceof LocalStorage) {
+    const root = t.storage.root;
+    return (await filesUnder(root)).map((f) => relative(root, f)).filter((k) => k.startsWith(prefix));
+  }
+  const s3 = t.storage as S3Storage;
+  const { bucket } = t.config.storage.s3;
+  const base = t.config.storage.s3.prefix + prefix;
+  const objects = await s3.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: base }));
+  const uploads = await s3.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: base }));
+  return [
+    ...(objects.Contents ?? []).map((o) => o.Key ?? ''),
+    ...(uploads.Uploads ?? []).map((u) => `open multipart upload: ${u.Key ?? ''}`),
+  ];
 }

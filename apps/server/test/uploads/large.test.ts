@@ -11,7 +11,9 @@ import {
   expectQuotaInvariant,
   listen,
 } from '../support/contents.js';
+import { type DatabaseEngine, describeEachDatabase } from '../support/db.js';
 import { createRoom, enter } from '../support/rooms.js';
+import { startS3, type TestS3 } from '../support/s3.js';
 
 const MiB = 1024 * 1024;
 const SIZE = 200 * MiB;
@@ -32,19 +34,33 @@ function source(size: number, hash: ReturnType<typeof createHash>): Readable {
   });
 }
 
-describe('a 200 MiB file, streamed both ways (local storage)', () => {
+describeEachDatabase('a 200 MiB file, streamed both ways', (engine) => {
+  for (const backend of ['local', 's3'] as const)
+    describe(`${backend} storage`, () => largeSuite(engine, backend));
+});
+
+function largeSuite(engine: DatabaseEngine, backend: 'local' | 's3') {
+  let s3: TestS3 | undefined;
   let t: ContentsTestApp;
   let base: string;
   let token: string;
   let roomId: number;
 
   beforeAll(async () => {
-    t = await createContentsApp({ env: { ROOM_LIMIT_MAX_SIZE: '1GiB' } });
+    if (backend === 's3') s3 = await startS3();
+    t = await createContentsApp({
+      engine,
+      env: { ROOM_LIMIT_MAX_SIZE: '1GiB' },
+      ...(s3 ? { s3: s3.settings } : {}),
+    });
     roomId = (await createRoom(t.app, 'large-room', { max_size: 300 * MiB })).id;
     token = (await enter(t.app, 'large-room')).token;
     base = await listen(t.app);
   });
-  afterAll(() => t?.close());
+  afterAll(async () => {
+    await t?.close();
+    await s3?.close();
+  });
 
   it('uploads one-shot (curl -F style) and downloads the identical bytes', async () => {
     const boundary = 'elzlargeboundary';
@@ -94,5 +110,5 @@ describe('a 200 MiB file, streamed both ways (local storage)', () => {
     }
     expect(bytes).toBe(SIZE);
     expect(received.digest('hex')).toBe(sent.digest('hex'));
-  }, 120_000);
-});
+  }, 180_000);
+}

@@ -264,8 +264,21 @@ async function sendBlob(request: FastifyRequest, reply: FastifyReply, blob: Blob
     });
   }
   const length = range ? range.end - range.start + 1 : blob.size;
+  const bytes =
+    request.method === 'HEAD' || length === 0
+      ? undefined
+      : await blob.storage.read(blob.key, range).catch((error: unknown) => {
+          // Deleted between finding the content and opening its bytes: a 404 like a moment later.
+          if (isMissingBlob(error)) throw new AppError('NOT_FOUND', 'Content not found');
+          throw error;
+        });
   if (range) reply.code(206).header('Content-Range', `bytes ${range.start}-${range.end}/${blob.size}`);
   reply.header('Content-Length', String(length));
-  if (request.method === 'HEAD' || length === 0) return reply.send();
-  return reply.send(await blob.storage.read(blob.key, range));
+  return reply.send(bytes);
+}
+
+/** A read that failed because the bytes are gone (disk or S3). */
+function isMissingBlob(error: unknown): boolean {
+  const e = error as { code?: string; name?: string; $metadata?: { httpStatusCode?: number } } | null;
+  return e?.code === 'ENOENT' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
 }

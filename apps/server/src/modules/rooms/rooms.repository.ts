@@ -1,6 +1,7 @@
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 
 import type { DB } from '../../db/index.js';
+import { reservationKeys } from '../uploads/reservations.js';
 
 export type RoomRow = Selectable<DB['rooms']>;
 export type NewRoom = Insertable<DB['rooms']>;
@@ -72,26 +73,30 @@ export const roomsRepository = {
    * and a crash in between leaves them queued, never orphaned.
    */
   async deleteWithBlobs(db: Kysely<DB>, id: number, now: number): Promise<boolean> {
+    const contentKeys = await db
+      .selectFrom('contents')
+      .select('storage_key')
+      .where('room_id', '=', id)
+      .where('storage_key', 'is not', null)
+      .execute();
+    // Unfinished uploads: a tus upload's key, and the per-file keys a multipart upload records
+    // in its manifest before writing (one-shot and two-step uploads have no storage_key).
+    const reservations = await db
+      .selectFrom('upload_reservations')
+      .selectAll()
+      .where('room_id', '=', id)
+      .execute();
     const keys = [
-      ...(await db
-        .selectFrom('contents')
-        .select('storage_key')
-        .where('room_id', '=', id)
-        .where('storage_key', 'is not', null)
-        .execute()),
-      ...(await db
-        .selectFrom('upload_reservations')
-        .select('storage_key')
-        .where('room_id', '=', id)
-        .where('storage_key', 'is not', null)
-        .execute()),
-    ]
-      .map((r) => r.storage_key)
-      .filter((k): k is string => k !== null);
-    if (keys.length > 0) {
+      ...new Set([
+        ...contentKeys.map((r) => r.storage_key).filter((k): k is string => k !== null),
+        ...reservations.flatMap(reservationKeys),
+      ]),
+    ];
+    // In slices, so a room with many files stays under SQLite's bound-parameter limit.
+    for (let i = 0; i < keys.length; i += 500) {
       await db
         .insertInto('blob_deletions')
-        .values(keys.map((storage_key) => ({ storage_key, created_at: now })))
+        .values(keys.slice(i, i + 500).map((storage_key) => ({ storage_key, created_at: now })))
         .onConflict((oc) => oc.column('storage_key').doNothing())
         .execute();
     }

@@ -8,7 +8,7 @@ import {
   UploadResponse,
 } from '@elizabeth/protocol';
 import type { FastifyRequest } from 'fastify';
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
 import { requireRoomToken, roomAuthOf } from '../../http/room-auth.js';
@@ -50,6 +50,10 @@ async function* fileParts(request: FastifyRequest): AsyncGenerator<IncomingFile>
   }
 }
 
+function isTusChunk(contentType: string | undefined): boolean {
+  return contentType?.split(';')[0]?.trim().toLowerCase() === 'application/offset+octet-stream';
+}
+
 function contentLengthOf(request: FastifyRequest): number | undefined {
   const header = request.headers['content-length'];
   const value = header === undefined ? NaN : Number(header);
@@ -75,8 +79,6 @@ export const uploadsRoutes: FastifyPluginAsyncZod<UploadsRoutesOptions> = async 
       headerPairs: 100,
     },
   });
-  // tus bodies go to the data store as the raw stream: this parser leaves them untouched.
-  app.addContentTypeParser('application/offset+octet-stream', (_request, _payload, done) => done(null));
 
   app.post(
     `${room}/contents/prepare`,
@@ -132,34 +134,47 @@ export const uploadsRoutes: FastifyPluginAsyncZod<UploadsRoutesOptions> = async 
     response: { 200: z.any(), 201: z.any(), 204: z.any(), ...errors },
   });
 
-  app.options(
-    `${room}/uploads`,
-    { schema: { ...tusSchema('tus capabilities (OPTIONS)', false), security: [] } },
-    async (request, reply) => tus.handle(request, reply, undefined),
-  );
+  // tus bodies go to the data store as the raw stream whatever their declared type: in this
+  // scope no parser reads a body (tus itself answers 415 to a PATCH of another media type).
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    const tusScope = scope.withTypeProvider<ZodTypeProvider>();
+    tusScope.options(
+      `${room}/uploads`,
+      { schema: { ...tusSchema('tus capabilities (OPTIONS)', false), security: [] } },
+      async (request, reply) => tus.handle(request, reply, undefined),
+    );
 
-  app.post(
-    `${room}/uploads`,
-    {
+    tusScope.post(
+      `${room}/uploads`,
+      {
+        onRequest: withToken,
+        schema: tusSchema('tus: create an upload (Upload-Length, Upload-Metadata)', false),
+      },
+      async (request, reply) => tus.handle(request, reply, roomAuthOf(request)),
+    );
+
+    tusScope.route({
+      method: ['HEAD', 'PATCH', 'DELETE'],
+      url: `${room}/uploads/:id`,
       onRequest: withToken,
-      schema: tusSchema('tus: create an upload (Upload-Length, Upload-Metadata)', false),
-    },
-    async (request, reply) => tus.handle(request, reply, roomAuthOf(request)),
-  );
-
-  app.route({
-    method: ['HEAD', 'PATCH', 'DELETE'],
-    url: `${room}/uploads/:id`,
-    onRequest: withToken,
-    compress: false,
-    schema: tusSchema('tus: offset (HEAD), append (PATCH), terminate (DELETE)', true),
-    handler: async (request, reply) => {
-      const auth = roomAuthOf(request);
-      const { id } = request.params as unknown as { id: string };
-      if (!TUS_ID.test(id)) throw new AppError('NOT_FOUND', 'Upload not found');
-      await uploads.checkTusAccess(auth, id);
-      const release = request.method === 'DELETE' ? () => uploads.releaseTus(id) : undefined;
-      return tus.handle(request, reply, auth, release);
-    },
+      compress: false,
+      schema: tusSchema('tus: offset (HEAD), append (PATCH), terminate (DELETE)', true),
+      handler: async (request, reply) => {
+        const auth = roomAuthOf(request);
+        const { id } = request.params as unknown as { id: string };
+        if (!TUS_ID.test(id)) throw new AppError('NOT_FOUND', 'Upload not found');
+        if (request.method === 'PATCH' && !isTusChunk(request.headers['content-type'])) {
+          throw new AppError(
+            'UNSUPPORTED_MEDIA_TYPE',
+            'A tus PATCH body must be Content-Type: application/offset+octet-stream',
+          );
+        }
+        await uploads.checkTusAccess(auth, id);
+        const release = request.method === 'DELETE' ? () => uploads.releaseTus(id) : undefined;
+        return tus.handle(request, reply, auth, release);
+      },
+    });
   });
 };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 
 import {
   type ContentView,
@@ -174,8 +174,7 @@ export class UploadsService {
         throw validationError('Uploaded file count does not match the reservation');
       return await this.finish(auth, reservation, uploaded, manifest);
     } catch (error) {
-      await this.release(reservation.id, written);
-      throw error;
+      throw await this.failed(reservation.id, written, error);
     }
   }
 
@@ -258,8 +257,7 @@ export class UploadsService {
         throw validationError('No files uploaded: send at least one file part (curl -F file=@path)');
       return await this.finish(auth, { ...reservation, reserved_size: reserved }, uploaded, manifest);
     } catch (error) {
-      await this.release(reservation.id, written);
-      throw error;
+      throw await this.failed(reservation.id, written, error);
     }
   }
 
@@ -313,6 +311,21 @@ export class UploadsService {
     const views = rows.map(toContentView);
     this.publishCreated(auth.room.id, auth.room.slug, views);
     return { uploaded: views, current_size: size.current_size };
+  }
+
+  /**
+   * Cleans up after a failed multipart upload and says why it failed. When the reservation was
+   * released meanwhile (the room was deleted or expired, or the reservation ran out) the storage
+   * error is only a consequence — its bytes were deleted under it — and the answer is a 409.
+   */
+  private async failed(reservationId: number, written: string[], error: unknown): Promise<unknown> {
+    const released = await uploadsRepository.findById(this.deps.db, reservationId).then(
+      (row) => row === undefined,
+      () => false,
+    );
+    await this.release(reservationId, written);
+    if (error instanceof AppError || !released) return error;
+    return conflict('The reservation expired or was released during the upload');
   }
 
   /** Gives a failed upload's quota back and removes what it wrote. */
@@ -373,6 +386,13 @@ export class UploadsService {
   /** The last byte of upload `urlId` arrived: it becomes a content of its room. */
   async finishTus(urlId: string, size: number): Promise<ContentView> {
     const now = this.now;
+    if (size === 0) {
+      // An empty upload finishes at creation, before any byte: the S3 store has only opened a
+      // multipart upload (never completed, no object), so the empty object is written here.
+      const live = await uploadsRepository.findByUploadId(this.deps.db, urlId);
+      if (!live || live.consumed_at !== null) throw conflict('This upload was released or finished');
+      await this.deps.storage.put(TUS_KEY_PREFIX + urlId, Readable.from([]));
+    }
     const { row, slug } = await this.deps.db.transaction().execute(async (trx) => {
       const reservation = await uploadsRepository.findByUploadId(trx, urlId);
       if (!reservation || reservation.consumed_at !== null)
