@@ -4,6 +4,7 @@ import { constants as zlib } from 'node:zlib';
 import compress from '@fastify/compress';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
+import type { Locker } from '@tus/server';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -17,12 +18,15 @@ import pino from 'pino';
 import type { AppConfig } from './config/types.js';
 import type { Database } from './db/index.js';
 import { installErrorHandling, sendError, toAppError } from './http/error-handler.js';
+import { redisRateLimitOptions, sharedStateUrls } from './http/rate-limit-store.js';
 import { registerOpenApi } from './http/openapi.js';
 import { installSecurityHeaders } from './http/security-headers.js';
 import { DEFAULT_WEB_ROOT, registerWebApp } from './http/web-app.js';
 import { AttemptLimiter } from './lib/attempt-limiter.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { AppError } from './lib/errors.js';
+import { RedisLink } from './lib/redis-link.js';
+import { SharedAttemptLimiter } from './lib/shared-attempt-limiter.js';
 import { Lifecycle, type ReservationReleaser } from './jobs/lifecycle.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { AdminService } from './modules/admin/admin.service.js';
@@ -36,6 +40,7 @@ import { SessionAuthenticator } from './modules/sessions/session-auth.js';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { SessionsService } from './modules/sessions/sessions.service.js';
 import { TokenSigner } from './modules/sessions/token-signer.js';
+import { RedisLocker } from './modules/uploads/redis-locker.js';
 import { releaseExpiredReservations } from './modules/uploads/reservations.js';
 import { TusHandler } from './modules/uploads/tus-handler.js';
 import { uploadsRoutes } from './modules/uploads/uploads.routes.js';
@@ -63,8 +68,16 @@ export interface AppDeps {
   clock?: Clock;
   /** Domain events for the realtime layer; by default in-process, or Redis with `realtime.redis_url`. */
   events?: EventBus;
-  /** Namespaces the Redis channel and keys of the bus the app builds (tests use one per file). */
+  /**
+   * Namespaces the Redis channels and keys the app uses (events, presence, rate limits,
+   * password failures, upload locks); tests use one per file.
+   */
   realtimePrefix?: string;
+  /**
+   * The tus upload locker; by default a Redis one with `realtime.redis_url` (locks across
+   * instances), else @tus/server's in-process one.
+   */
+  tusLocker?: Locker;
   /** The uploads module's expired-reservation step for the lifecycle pass. */
   releaseExpiredReservations?: ReservationReleaser;
   /** The process logger; tests omit it and get a silent one. */
@@ -178,6 +191,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
 
+  // State the instances share besides realtime events: one pair of connections per Redis URL.
+  const sharedUrls = sharedStateUrls(config);
+  const sharedPrefix = deps.realtimePrefix ?? 'elizabeth';
+  const links = new Map<string, RedisLink>();
+  const linkTo = (url: string) => {
+    let link = links.get(url);
+    if (!link) {
+      link = new RedisLink(url, app.log);
+      links.set(url, link);
+    }
+    return link;
+  };
+  app.addHook('onClose', async () => {
+    await Promise.all([...links.values()].map((link) => link.close()));
+  });
+
   const limits = config.middleware.rate_limit;
   if (limits.enabled) {
     // A fixed window holding `burst_size` requests that refills at `per_second` on average.
@@ -188,6 +217,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       timeWindow: windowMs,
       allowList: (request) => !request.url.startsWith('/api/'),
       keyGenerator: (request) => request.ip,
+      ...(sharedUrls.limits ? redisRateLimitOptions(linkTo(sharedUrls.limits), sharedPrefix) : {}),
       errorResponseBuilder: (_request, context) =>
         new AppError('RATE_LIMITED', `Too many requests; retry in ${context.after}`, {
           headers: { 'Retry-After': String(Math.max(1, Math.ceil(context.ttl / 1000))) },
@@ -273,6 +303,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
   const rooms = new RoomsService({ db, config, clock, events, blobs });
+  const attemptWindowMs = config.auth.password_attempts.window_seconds * 1000;
   const sessions = new SessionsService({
     db,
     config,
@@ -280,7 +311,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     events,
     signer,
     authenticator,
-    passwordAttempts: new AttemptLimiter(clock, config.auth.password_attempts.window_seconds * 1000),
+    passwordAttempts: sharedUrls.limits
+      ? new SharedAttemptLimiter(clock, attemptWindowMs, linkTo(sharedUrls.limits), sharedPrefix)
+      : new AttemptLimiter(clock, attemptWindowMs),
     isConnected: (jti) => gateway.isConnected(jti),
   });
   await app.register(roomsRoutes, { rooms, authenticator });
@@ -290,11 +323,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const contents = new ContentsService({ db, config, clock, events, storage, blobs, authenticator });
   await app.register(contentsRoutes, { contents, authenticator, storage });
   const uploads = new UploadsService({ db, config, clock, events, storage, blobs });
+  const tusLocker = (): { locker?: Locker } => {
+    if (deps.tusLocker) return { locker: deps.tusLocker };
+    if (!sharedUrls.locks) return {};
+    return { locker: new RedisLocker(linkTo(sharedUrls.locks), { prefix: sharedPrefix, logger: app.log }) };
+  };
   const tus = new TusHandler({
     uploads,
     binding: () => storage.createTusStore({ expirationMs: config.upload.reservation_ttl_seconds * 1000 }),
     maxFileSize: config.upload.max_file_size,
     publicUrl: config.server.public_url,
+    ...tusLocker(),
   });
   await app.register(uploadsRoutes, { uploads, tus, authenticator, config });
 

@@ -1,10 +1,12 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 
 import { API_PREFIX, type ErrorCode } from '@elizabeth/protocol';
-import type { Server, Upload } from '@tus/server';
+import type { Locker, Server, Upload } from '@tus/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+import { toAppError } from '../../http/error-handler.js';
 import { AppError } from '../../lib/errors.js';
 import type { TusStoreBinding } from '../../storage/blob-storage.js';
 import type { RoomAuth } from '../sessions/session-auth.js';
@@ -32,6 +34,8 @@ interface TusCall {
   createdId?: string;
   finishedId?: string;
   failure?: AppError;
+  /** What the data store threw while writing, before @tus/server made it a generic 500. */
+  storeError?: unknown;
 }
 
 /** An error with the `status_code` and `body` that @tus/server turns into its response. */
@@ -47,6 +51,7 @@ const forTus = (error: AppError) =>
 export class TusHandler {
   private server?: Promise<Server>;
   private readonly calls = new WeakMap<Request, TusCall>();
+  private readonly current = new AsyncLocalStorage<TusCall>();
 
   constructor(
     private readonly deps: {
@@ -55,6 +60,8 @@ export class TusHandler {
       binding: () => Promise<TusStoreBinding>;
       maxFileSize: number;
       publicUrl: string;
+      /** Locks uploads across instances (Redis); @tus/server's in-process one by default. */
+      locker?: Locker;
     },
   ) {}
 
@@ -63,7 +70,8 @@ export class TusHandler {
     const [{ Server }, binding] = await Promise.all([import('@tus/server'), deps.binding()]);
     return new Server({
       path: `${API_PREFIX}/rooms/uploads`,
-      datastore: binding.store,
+      datastore: this.recordingWrites(binding.store),
+      ...(deps.locker ? { locker: deps.locker } : {}),
       maxSize: deps.maxFileSize,
       disableTerminationForFinishedUploads: true,
       namingFunction: () => binding.storeIdOf(randomBytes(16).toString('hex')),
@@ -106,6 +114,24 @@ export class TusHandler {
         return {};
       },
     });
+  }
+
+  /**
+   * The store, with its writes' failures remembered on the request they belong to: a full disk
+   * must answer 507, and @tus/server reports every write failure as the same 500.
+   */
+  private recordingWrites(store: TusStoreBinding['store']): TusStoreBinding['store'] {
+    const write = store.write.bind(store);
+    store.write = async (...args: Parameters<typeof write>) => {
+      try {
+        return await write(...args);
+      } catch (error) {
+        const call = this.current.getStore();
+        if (call) call.storeError = error;
+        throw error;
+      }
+    };
+    return store;
   }
 
   private fail(call: TusCall, error: unknown) {
@@ -153,7 +179,7 @@ export class TusHandler {
       this.server = undefined;
       throw error;
     });
-    const response = await server.handleWeb(web);
+    const response = await this.current.run(call, () => server.handleWeb(web));
     const body = await response.text();
     if (hasBody && !raw.complete) {
       // tus stopped reading before the end (error, abort, lock handed over): a paused socket
@@ -175,6 +201,10 @@ export class TusHandler {
       if (name.startsWith('access-control-') || name === 'content-length' || name === 'connection') return;
       tusHeaders[name] = value;
     });
+    if (response.status >= 500 && !call.failure && call.storeError !== undefined) {
+      const classified = toAppError(call.storeError);
+      if (classified.status !== 500) call.failure = classified;
+    }
     if (response.status >= 400) {
       const failure = call.failure;
       if (failure) {
