@@ -20,6 +20,13 @@ const FRAMEWORK_CODES: Record<string, ErrorCode> = {
   FST_FIELDS_LIMIT: 'PAYLOAD_TOO_LARGE',
   FST_ERR_BAD_URL: 'VALIDATION_ERROR',
   FST_ERR_ASYNC_CONSTRAINT: 'VALIDATION_ERROR',
+  // A path parameter over the router's maxParamLength (find-my-way answers 414 otherwise).
+  FST_ERR_MAX_PARAM_LENGTH: 'VALIDATION_ERROR',
+};
+
+/** Framework messages that would echo a huge or hostile input back; replaced by a fixed text. */
+const FIXED_MESSAGES: Record<string, string> = {
+  FST_ERR_MAX_PARAM_LENGTH: 'A path segment is too long',
 };
 
 const BY_STATUS: Record<number, ErrorCode> = {
@@ -37,6 +44,13 @@ const BY_STATUS: Record<number, ErrorCode> = {
   503: 'SERVICE_UNAVAILABLE',
   507: 'INSUFFICIENT_STORAGE',
 };
+
+/**
+ * Parse errors of the multipart parser (@fastify/busboy): they carry no code, only a message,
+ * and mean the client sent a broken body (truncated, no boundary, an over-long boundary).
+ */
+const MALFORMED_MULTIPART =
+  /^(Unexpected end of multipart data|Multipart: Boundary not found|.* terminated early due to unexpected end of multipart data|The needle cannot (have a length bigger than 256|be an empty String\/Buffer)\.?)$/;
 
 /** Node's errno codes that mean the disk or bucket is full or refuses writes. */
 const STORAGE_FULL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
@@ -74,18 +88,26 @@ export function toAppError(error: unknown): AppError {
         cause: err,
       });
     }
+    if (!err.code && typeof err.message === 'string' && MALFORMED_MULTIPART.test(err.message)) {
+      return new AppError('VALIDATION_ERROR', `Malformed multipart body: ${err.message}`, { cause: err });
+    }
     if (err instanceof SyntaxError && err.statusCode === 400) {
       return new AppError('VALIDATION_ERROR', `Malformed JSON body: ${err.message}`, { cause: err });
     }
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
     const byStatus = status < 500 || status === 503 || status === 507 ? BY_STATUS[status] : undefined;
     if (byStatus) return new AppError(byStatus, cleanFrameworkMessage(err), { cause: err });
+    // Any other client error a plugin raises (414, 422, …) is still the client's fault.
+    if (status >= 400 && status < 500) {
+      return new AppError('VALIDATION_ERROR', cleanFrameworkMessage(err), { cause: err });
+    }
   }
   return new AppError('INTERNAL_ERROR', 'Internal server error', { cause: error });
 }
 
 function cleanFrameworkMessage(err: FastifyError): string {
-  return err.message || 'Request rejected';
+  const fixed = err.code ? FIXED_MESSAGES[err.code] : undefined;
+  return fixed ?? (err.message || 'Request rejected');
 }
 
 export function sendError(reply: FastifyReply, error: AppError): FastifyReply {

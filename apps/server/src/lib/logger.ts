@@ -12,6 +12,13 @@ const REDACTED_PATHS = [
   'req.headers.cookie',
   'req.headers["x-elizabeth-admin-token"]',
   'res.headers["set-cookie"]',
+  // Plugins log request headers under their own keys (@fastify/multipart at trace level:
+  // `busboyOptions.headers`), so any `headers` object one or two levels down is covered.
+  'headers.authorization',
+  'headers.cookie',
+  '*.headers.authorization',
+  '*.headers.cookie',
+  '*.headers["x-elizabeth-admin-token"]',
   '*.password',
   '*.token',
   '*.access_token',

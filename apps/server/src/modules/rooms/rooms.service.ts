@@ -10,7 +10,7 @@ import {
 import type { Kysely } from 'kysely';
 
 import type { AppConfig } from '../../config/types.js';
-import type { DB } from '../../db/index.js';
+import { type DB, isCheckViolation } from '../../db/index.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError, validationError } from '../../lib/errors.js';
 import { hashPassword } from '../../lib/password.js';
@@ -243,8 +243,13 @@ export class RoomsService {
     else if (body.remove_password) patch.password_hash = null;
 
     const updated = await this.deps.db.transaction().execute(async (trx) => {
-      // The conditions keep a concurrent upload or entry from slipping under the new limits.
-      const current = await roomsRepository.update(trx, room.id, patch);
+      // The conditions keep a concurrent upload or entry from slipping under the new limits;
+      // an entry or upload that landed since the checks above trips the table's CHECK instead.
+      const current = await roomsRepository.update(trx, room.id, patch).catch((error: unknown) => {
+        if (isCheckViolation(error))
+          throw validationError('The new limits are below what the room already uses');
+        throw error;
+      });
       if (!current) throw new AppError('ROOM_NOT_FOUND', `Room ${room.slug} does not exist`);
       if (
         current.current_size > current.max_size ||

@@ -144,9 +144,21 @@ export class SessionsService {
     const refresh = await this.deps.db.transaction().execute(async (trx) => {
       if (previous) {
         await sessionsRepository.rebindRefreshTokens(trx, previous.claims.jti, access.claims.jti);
-        await sessionsRepository.revokeSession(trx, previous.claims.jti, this.now);
-      } else if (!(await roomsRepository.grantEntry(trx, room.id, this.now))) {
-        throw new AppError('ROOM_NOT_ENTERABLE', 'The room has reached its entry limit or is closed');
+        // A session revoked since it was authenticated (password change, logout, revocation
+        // racing this request) cannot be rotated into a fresh one.
+        if (!(await sessionsRepository.revokeSession(trx, previous.claims.jti, this.now))) {
+          throw new AppError('AUTHENTICATION_FAILED', 'This session was revoked or has expired');
+        }
+      } else {
+        if (!(await roomsRepository.grantEntry(trx, room.id, this.now))) {
+          throw new AppError('ROOM_NOT_ENTERABLE', 'The room has reached its entry limit or is closed');
+        }
+        // grantEntry holds the room row: a password change that committed after the password
+        // was checked shows here, and one that commits later revokes this session.
+        const current = await roomsRepository.findById(trx, room.id);
+        if (!current || current.password_hash !== room.password_hash) {
+          throw new AppError('AUTHENTICATION_FAILED', 'The room password changed; enter it again');
+        }
       }
       await this.recordSession(trx, access.claims);
       return body.with_refresh_token ? this.signRefresh(trx, room, access.claims.jti, permission) : undefined;

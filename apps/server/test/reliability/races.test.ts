@@ -1,0 +1,343 @@
+/**
+ * Races beyond the rooms/contents suites (QUALITY.md "Concurrency"): delete while downloading,
+ * delete the room while uploading (one-shot and tus), settings change while tokens are being
+ * issued, a lifecycle pass while uploading. Afterwards: no 500, quota equals contents plus live
+ * reservations, every content has its bytes and no bytes lack a row.
+ */
+import { randomBytes } from 'node:crypto';
+
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+import { ManualClock } from '../../src/lib/clock.js';
+import {
+  type ContentsTestApp,
+  createContentsApp,
+  listen,
+  sha256,
+  uploadOneShot,
+} from '../support/contents.js';
+import { describeEachDatabase } from '../support/db.js';
+import { createRoom, enter } from '../support/rooms.js';
+import { isNotServerFault, multipartChunks, slowRequest, split } from './http.js';
+import { expectConsistent } from './invariants.js';
+
+const KiB = 1024;
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+describeEachDatabase('races', (engine) => {
+  let t: ContentsTestApp;
+  let base: string;
+  const clock = new ManualClock(Date.now());
+  let n = 0;
+
+  beforeAll(async () => {
+    t = await createContentsApp({
+      engine,
+      clock,
+      configure: (c) => {
+        c.middleware.rate_limit.enabled = false;
+        c.auth.password_attempts.max = 1000;
+      },
+    });
+    base = await listen(t.app);
+  });
+  afterAll(() => t.close());
+
+  const settle = async () => {
+    await t.app.lifecycle.runPass();
+    return expectConsistent(t.database.db, t.config.storage.root);
+  };
+
+  async function freshRoom(body: Record<string, unknown> = {}) {
+    const room = `race-${engine}-${++n}`;
+    await createRoom(t.app, room, body);
+    const session = await enter(
+      t.app,
+      room,
+      typeof body.password === 'string' ? { password: body.password } : {},
+    );
+    return { room, token: session.token, roomId: session.claims.room_id };
+  }
+
+  it('concurrent downloads and delete of the same file: full bytes or 404, never 500', async () => {
+    const { room, token } = await freshRoom();
+    const data = randomBytes(768 * KiB);
+    const up = await uploadOneShot(t.app, room, token, [{ name: 'big.bin', content: data }]);
+    expect(up.statusCode, up.body).toBe(201);
+    const id = up.json<{ uploaded: Array<{ id: number }> }>().uploaded[0]!.id;
+    const auth = { authorization: `Bearer ${token}` };
+    const downloads = Array.from({ length: 8 }, async (_, i) => {
+      await new Promise((r) => setTimeout(r, i * 2));
+      const res = await fetch(`${base}/api/v1/contents/${id}`, { headers: auth });
+      const body = Buffer.from(await res.arrayBuffer());
+      return { status: res.status, hash: sha256(body), body };
+    });
+    const deletion = (async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      return fetch(`${base}/api/v1/rooms/${room}/contents`, {
+        method: 'DELETE',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ ids: [id] }),
+      });
+    })();
+    const [del, ...results] = await Promise.all([deletion, ...downloads]);
+    expect(del.status).toBe(200);
+    for (const r of results) {
+      if (r.status === 200) expect(r.hash).toBe(sha256(data));
+      else {
+        expect(r.status).toBe(404);
+        expect(JSON.parse(r.body.toString()).error.code).toMatch(/NOT_FOUND/);
+      }
+    }
+    const after = await fetch(`${base}/api/v1/contents/${id}`, { headers: auth });
+    expect(after.status).toBe(404);
+    await settle();
+  });
+
+  it('deleting the room during a one-shot upload and a tus upload', async () => {
+    const { room, token } = await freshRoom();
+    const auth = { authorization: `Bearer ${token}` };
+    const data = randomBytes(512 * KiB);
+    const created = await fetch(`${base}/api/v1/rooms/${room}/uploads`, {
+      method: 'POST',
+      headers: {
+        ...auth,
+        'tus-resumable': '1.0.0',
+        'upload-length': String(data.length),
+        'upload-metadata': `filename ${b64('t.bin')}`,
+      },
+    });
+    expect(created.status).toBe(201);
+    const location = created.headers.get('location')!;
+    let deleted: Promise<Response> | undefined;
+    const deleteOnce = () => {
+      deleted ??= fetch(`${base}/api/v1/rooms/${room}`, { method: 'DELETE', headers: auth });
+    };
+    const body = multipartChunks('one.bin', data, 16);
+    const [oneShot, tus] = await Promise.all([
+      slowRequest(`${base}/api/v1/rooms/${room}/contents`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': body.contentType },
+        chunks: body.chunks,
+        delayMs: 5,
+        onChunk: (i) => {
+          if (i === 4) deleteOnce();
+        },
+      }),
+      slowRequest(new URL(location, base).toString(), {
+        method: 'PATCH',
+        headers: {
+          ...auth,
+          'tus-resumable': '1.0.0',
+          'upload-offset': '0',
+          'content-type': 'application/offset+octet-stream',
+        },
+        chunks: split(data, 16),
+        delayMs: 5,
+      }),
+    ]);
+    expect((await deleted!).status).toBe(200);
+    expect(isNotServerFault(oneShot), JSON.stringify(oneShot)).toBe(true);
+    expect(isNotServerFault(tus), JSON.stringify(tus)).toBe(true);
+    // Whatever finished or not, the room is gone with every byte of it.
+    const gone = await t.database.db
+      .selectFrom('rooms')
+      .select('id')
+      .where('name', '=', room)
+      .executeTakeFirst();
+    expect(gone).toBeUndefined();
+    await settle();
+  });
+
+  it('password change while tokens are being issued: no token with the old password survives', async () => {
+    const { room, token } = await freshRoom({ password: 'old-password' });
+    const attempts = Array.from({ length: 16 }, (_, i) =>
+      (async () => {
+        await new Promise((r) => setTimeout(r, i));
+        const res = await fetch(`${base}/api/v1/rooms/${room}/tokens`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ password: 'old-password' }),
+        });
+        return { status: res.status, body: (await res.json()) as { token?: string } };
+      })(),
+    );
+    const change = (async () => {
+      await new Promise((r) => setTimeout(r, 6));
+      return fetch(`${base}/api/v1/rooms/${room}/settings`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ password: 'new-password' }),
+      });
+    })();
+    const [changed, ...results] = await Promise.all([change, ...attempts]);
+    expect(changed.status).toBe(200);
+    for (const r of results) {
+      expect([200, 401]).toContain(r.status);
+      if (r.status !== 200) continue;
+      const check = await fetch(`${base}/api/v1/rooms/${room}/tokens/validate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: r.body.token }),
+      });
+      expect(check.status, 'a token issued with the old password is still valid').toBe(401);
+    }
+    // The caller's own session survives, and the new password works.
+    const own = await fetch(`${base}/api/v1/rooms/${room}/tokens/validate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+    });
+    expect(own.status).toBe(200);
+    await enter(t.app, room, { password: 'new-password' });
+  });
+
+  it('concurrent rotations of one token: exactly one new session, the token never forks', async () => {
+    const { room, token } = await freshRoom();
+    const statuses = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        fetch(`${base}/api/v1/rooms/${room}/tokens`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ token }),
+        }).then((r) => r.status),
+      ),
+    );
+    expect(
+      statuses.filter((s) => s === 200),
+      JSON.stringify(statuses),
+    ).toHaveLength(1);
+    for (const s of statuses) expect([200, 401]).toContain(s);
+  });
+
+  it('concurrent refreshes with one refresh token: exactly one succeeds', async () => {
+    const { room } = await freshRoom();
+    const session = await enter(t.app, room, { with_refresh_token: true });
+    const statuses = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        fetch(`${base}/api/v1/auth/refresh`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ refresh_token: session.refresh_token }),
+        }).then((r) => r.status),
+      ),
+    );
+    expect(
+      statuses.filter((s) => s === 200),
+      JSON.stringify(statuses),
+    ).toHaveLength(1);
+    for (const s of statuses) expect([200, 401]).toContain(s);
+  });
+
+  it('entry-limit change while tokens are being issued: never more entries than the limit', async () => {
+    // Several rounds: the limit check and the entries race differently each time.
+    for (let round = 0; round < 5; round++) {
+      const { room, token, roomId } = await freshRoom({ max_times_entered: 100 });
+      const attempts = Array.from({ length: 24 }, () =>
+        fetch(`${base}/api/v1/rooms/${room}/tokens`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        }).then((r) => r.status),
+      );
+      const change = fetch(`${base}/api/v1/rooms/${room}/settings`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ max_times_entered: 8 }),
+      }).then(async (r) => ({ status: r.status, body: await r.text() }));
+      const [changed, ...statuses] = await Promise.all([change, ...attempts]);
+      expect([200, 400], changed.body).toContain(changed.status);
+      for (const s of statuses) expect([200, 401]).toContain(s);
+      const row = await t.database.db
+        .selectFrom('rooms')
+        .select(['current_times_entered', 'max_times_entered'])
+        .where('id', '=', roomId)
+        .executeTakeFirstOrThrow();
+      expect(row.current_times_entered).toBeLessThanOrEqual(row.max_times_entered);
+      expect(row.current_times_entered).toBe(1 + statuses.filter((s) => s === 200).length);
+      if (changed.status === 200) expect(row.max_times_entered).toBe(8);
+    }
+  });
+
+  it('lifecycle pass while uploading into a room that expires mid-upload', async () => {
+    const { room, token, roomId } = await freshRoom();
+    const auth = { authorization: `Bearer ${token}` };
+    const data = randomBytes(256 * KiB);
+    const created = await fetch(`${base}/api/v1/rooms/${room}/uploads`, {
+      method: 'POST',
+      headers: {
+        ...auth,
+        'tus-resumable': '1.0.0',
+        'upload-length': String(data.length),
+        'upload-metadata': `filename ${b64('g.bin')}`,
+      },
+    });
+    expect(created.status).toBe(201);
+    await t.database.db
+      .updateTable('rooms')
+      .set({ expire_at: clock.now() + 30_000 })
+      .where('id', '=', roomId)
+      .execute();
+    const body = multipartChunks('gc.bin', data, 12);
+    let pass: Promise<unknown> | undefined;
+    const [oneShot, tus] = await Promise.all([
+      slowRequest(`${base}/api/v1/rooms/${room}/contents`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': body.contentType },
+        chunks: body.chunks,
+        delayMs: 5,
+        onChunk: (i) => {
+          if (i === 3) {
+            clock.advance(60_000);
+            pass = t.app.lifecycle.runPass();
+          }
+        },
+      }),
+      slowRequest(new URL(created.headers.get('location')!, base).toString(), {
+        method: 'PATCH',
+        headers: {
+          ...auth,
+          'tus-resumable': '1.0.0',
+          'upload-offset': '0',
+          'content-type': 'application/offset+octet-stream',
+        },
+        chunks: split(data, 12),
+        delayMs: 5,
+      }),
+    ]);
+    const result = (await pass) as { expired_rooms: number };
+    expect(result.expired_rooms).toBeGreaterThanOrEqual(1);
+    expect(isNotServerFault(oneShot), JSON.stringify(oneShot)).toBe(true);
+    expect(isNotServerFault(tus), JSON.stringify(tus)).toBe(true);
+    await settle();
+    const left = await t.database.db
+      .selectFrom('rooms')
+      .select('id')
+      .where('id', '=', roomId)
+      .executeTakeFirst();
+    expect(left).toBeUndefined();
+  });
+
+  it('lifecycle pass while a reservation expires under a running upload', async () => {
+    const { room, token } = await freshRoom();
+    const auth = { authorization: `Bearer ${token}` };
+    const data = randomBytes(256 * KiB);
+    const body = multipartChunks('slow.bin', data, 12);
+    let pass: Promise<unknown> | undefined;
+    const result = await slowRequest(`${base}/api/v1/rooms/${room}/contents`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': body.contentType },
+      chunks: body.chunks,
+      delayMs: 5,
+      onChunk: (i) => {
+        if (i === 4) {
+          clock.advance((t.config.upload.reservation_ttl_seconds + 5) * 1000);
+          pass = t.app.lifecycle.runPass();
+        }
+      },
+    });
+    await pass;
+    expect(isNotServerFault(result), JSON.stringify(result)).toBe(true);
+    await settle();
+  });
+});
