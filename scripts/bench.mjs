@@ -74,6 +74,11 @@ const plan = {
 const outFile = args.out ?? join(root, 'bench/results', args.check ? 'check.json' : 'latest.json');
 
 const serverBin = join(root, 'apps/server/bin/elizabeth.js');
+/** Node flags from the `elizabeth` binary's shebang, so the bench runs the server as shipped. */
+const serverNodeFlags = readFileSync(serverBin, 'utf8')
+  .split('\n')[0]
+  .split(/\s+/)
+  .filter((word) => word.startsWith('--'));
 const serverDist = join(root, 'apps/server/dist/index.js');
 const baselineScript = join(root, 'scripts/bench/baseline-server.mjs');
 const webOut = join(root, 'apps/web/out/index.html');
@@ -136,22 +141,25 @@ async function startElizabeth(label) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const start = performance.now();
-  const handle = spawnNode([serverBin, 'serve', '--port', String(port), '--listen-addr', '127.0.0.1'], {
-    cwd: dataDir,
-    logFile: join(dataDir, 'server.log'),
-    env: {
-      DATA_DIR: join(dataDir, 'data'),
-      JWT_SECRET: secretFor(),
-      LOG_FORMAT: 'json',
-      // One room takes every socket of the fan-out and every byte of the transfers.
-      REALTIME_MAX_CONNECTIONS_PER_ROOM: '5000',
-      REALTIME_MAX_CONNECTIONS: '10000',
-      ROOM_LIMIT_MAX_SIZE: '16GiB',
-      UPLOAD_MAX_FILE_SIZE: '16GiB',
-      UPLOAD_MAX_REQUEST_SIZE: '16GiB',
-      CONFIG_FILE: '',
+  const handle = spawnNode(
+    [...serverNodeFlags, serverBin, 'serve', '--port', String(port), '--listen-addr', '127.0.0.1'],
+    {
+      cwd: dataDir,
+      logFile: join(dataDir, 'server.log'),
+      env: {
+        DATA_DIR: join(dataDir, 'data'),
+        JWT_SECRET: secretFor(),
+        LOG_FORMAT: 'json',
+        // One room takes every socket of the fan-out and every byte of the transfers.
+        REALTIME_MAX_CONNECTIONS_PER_ROOM: '5000',
+        REALTIME_MAX_CONNECTIONS: '10000',
+        ROOM_LIMIT_MAX_SIZE: '16GiB',
+        UPLOAD_MAX_FILE_SIZE: '16GiB',
+        UPLOAD_MAX_REQUEST_SIZE: '16GiB',
+        CONFIG_FILE: '',
+      },
     },
-  });
+  );
   children.add(handle);
   await waitForHttp(`${base}/api/v1/health`, { exited: handle.exited });
   return { handle, base, pid: handle.child.pid, coldMs: performance.now() - start, dataDir };
