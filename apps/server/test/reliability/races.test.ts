@@ -48,6 +48,18 @@ describeEachDatabase('races', (engine) => {
     return expectConsistent(t.database.db, t.config.storage.root);
   };
 
+  /** tus creation of an upload of `length` bytes named `name` in `room`. */
+  const createTus = (room: string, auth: { authorization: string }, length: number, name: string) =>
+    fetch(`${base}/api/v1/rooms/${room}/uploads`, {
+      method: 'POST',
+      headers: {
+        ...auth,
+        'tus-resumable': '1.0.0',
+        'upload-length': String(length),
+        'upload-metadata': `filename ${b64(name)}`,
+      },
+    });
+
   async function freshRoom(body: Record<string, unknown> = {}) {
     const room = `race-${engine}-${++n}`;
     await createRoom(t.app, room, body);
@@ -98,15 +110,7 @@ describeEachDatabase('races', (engine) => {
     const { room, token } = await freshRoom();
     const auth = { authorization: `Bearer ${token}` };
     const data = randomBytes(512 * KiB);
-    const created = await fetch(`${base}/api/v1/rooms/${room}/uploads`, {
-      method: 'POST',
-      headers: {
-        ...auth,
-        'tus-resumable': '1.0.0',
-        'upload-length': String(data.length),
-        'upload-metadata': `filename ${b64('t.bin')}`,
-      },
-    });
+    const created = await createTus(room, auth, data.length, 't.bin');
     expect(created.status).toBe(201);
     const location = created.headers.get('location')!;
     let deleted: Promise<Response> | undefined;
@@ -263,15 +267,7 @@ describeEachDatabase('races', (engine) => {
     const { room, token, roomId } = await freshRoom();
     const auth = { authorization: `Bearer ${token}` };
     const data = randomBytes(256 * KiB);
-    const created = await fetch(`${base}/api/v1/rooms/${room}/uploads`, {
-      method: 'POST',
-      headers: {
-        ...auth,
-        'tus-resumable': '1.0.0',
-        'upload-length': String(data.length),
-        'upload-metadata': `filename ${b64('g.bin')}`,
-      },
-    });
+    const created = await createTus(room, auth, data.length, 'g.bin');
     expect(created.status).toBe(201);
     await t.database.db
       .updateTable('rooms')

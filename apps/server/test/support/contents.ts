@@ -1,8 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 
@@ -223,4 +226,26 @@ export async function storedUnder(
     ...(objects.Contents ?? []).map((o) => o.Key ?? ''),
     ...(uploads.Uploads ?? []).map((u) => `open multipart upload: ${u.Key ?? ''}`),
   ];
+}
+
+/**
+ * POSTs a streamed body of known length through node:http (fetch would buffer nothing either,
+ * but cannot set Content-Length on a stream), for uploads too large to hold in memory.
+ */
+export function postStream(
+  url: string,
+  headers: Record<string, string>,
+  body: Readable,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers });
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    pipeline(body, req).catch(reject);
+  });
 }

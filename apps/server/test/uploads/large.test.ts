@@ -1,7 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { request } from 'node:http';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -10,6 +8,7 @@ import {
   createContentsApp,
   expectQuotaInvariant,
   listen,
+  postStream,
 } from '../support/contents.js';
 import { type DatabaseEngine, describeEachDatabase } from '../support/db.js';
 import { createRoom, enter } from '../support/rooms.js';
@@ -77,24 +76,15 @@ function largeSuite(engine: DatabaseEngine, backend: 'local' | 's3') {
         yield tail;
       })(),
     );
-    const response = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(`${base}/api/v1/rooms/large-room/contents`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': `multipart/form-data; boundary=${boundary}`,
-          'content-length': String(head.length + SIZE + tail.length),
-        },
-      });
-      req.on('response', (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      });
-      req.on('error', reject);
-      pipeline(body, req).catch(reject);
-    });
+    const response = await postStream(
+      `${base}/api/v1/rooms/large-room/contents`,
+      {
+        authorization: `Bearer ${token}`,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': String(head.length + SIZE + tail.length),
+      },
+      body,
+    );
     expect(response.status, response.body).toBe(201);
     const uploaded = JSON.parse(response.body) as { uploaded: Array<{ id: number; size: number }> };
     expect(uploaded.uploaded[0]!.size).toBe(SIZE);

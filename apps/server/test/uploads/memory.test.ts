@@ -2,15 +2,14 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { TEST_JWT_SECRET } from '../support/app.js';
+import { postStream } from '../support/contents.js';
 import { freePort } from '../server/ports.js';
 
 /** About 20 s and 1 GiB of temporary disk; ELIZABETH_TEST_LARGE=0 leaves it out of a local run. */
@@ -177,24 +176,15 @@ describe.skipIf(!LARGE)('server memory with a 1 GiB file', () => {
       })(),
     );
     const oneShotStarted = Date.now();
-    const oneShot = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(`${base}/api/v1/rooms/memory-room/contents`, {
-        method: 'POST',
-        headers: {
-          authorization: auth.authorization,
-          'content-type': `multipart/form-data; boundary=${boundary}`,
-          'content-length': String(partHead.length + SIZE + partTail.length),
-        },
-      });
-      req.on('response', (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      });
-      req.on('error', reject);
-      pipeline(body, req).catch(reject);
-    });
+    const oneShot = await postStream(
+      `${base}/api/v1/rooms/memory-room/contents`,
+      {
+        authorization: auth.authorization,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': String(partHead.length + SIZE + partTail.length),
+      },
+      body,
+    );
     const oneShotSeconds = (Date.now() - oneShotStarted) / 1000;
     const afterOneShot = rss(pid);
     expect(oneShot.status, oneShot.body).toBe(201);
