@@ -19,7 +19,7 @@ import {
 import { describeEachDatabase } from '../support/db.js';
 import { createRoom, enter } from '../support/rooms.js';
 import { isNotServerFault, multipartChunks, slowRequest, split } from './http.js';
-import { expectConsistent } from './invariants.js';
+import { expectConsistent, storedFiles } from './invariants.js';
 
 const KiB = 1024;
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -150,6 +150,35 @@ describeEachDatabase('races', (engine) => {
       .where('name', '=', room)
       .executeTakeFirst();
     expect(gone).toBeUndefined();
+    await settle();
+  });
+
+  it('deleting the room before the file part arrives: 409 and not one byte written', async () => {
+    // The window crash-orphans.test.ts names: had the upload written after its reservation was
+    // gone, a crash would leave bytes that no row names.
+    const { room, token, roomId } = await freshRoom();
+    const auth = { authorization: `Bearer ${token}` };
+    const body = multipartChunks('late.bin', randomBytes(256 * KiB), 32);
+    const roomFiles = () =>
+      storedFiles(t.config.storage.root).filter((f) => f.startsWith(`rooms/${roomId}/`));
+    const seen: string[][] = [];
+    const result = await slowRequest(`${base}/api/v1/rooms/${room}/contents`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': body.contentType },
+      // The first chunk ends inside the part's headers: the request is in, no file part yet.
+      chunks: [body.chunks[0]!.subarray(0, 20), body.chunks[0]!.subarray(20), ...body.chunks.slice(1)],
+      delayMs: 10,
+      onChunk: async (i) => {
+        if (i === 0) {
+          const res = await fetch(`${base}/api/v1/rooms/${room}`, { method: 'DELETE', headers: auth });
+          expect(res.status).toBe(200);
+        } else seen.push(roomFiles());
+      },
+    });
+    expect(result.status ?? result.error, JSON.stringify(result)).toBe(409);
+    expect(JSON.parse(result.body!)).toMatchObject({ error: { code: 'CONFLICT' } });
+    expect(seen.flat()).toEqual([]);
+    expect(roomFiles()).toEqual([]);
     await settle();
   });
 

@@ -38,8 +38,15 @@ export const uploadsRepository = {
     return Number(result.numUpdatedRows) === 1;
   },
 
-  async update(db: Kysely<DB>, id: number, patch: ReservationPatch): Promise<void> {
-    await db.updateTable('upload_reservations').set(patch).where('id', '=', id).execute();
+  /** Changes a live (unconsumed) reservation; false when it was released or consumed meanwhile. */
+  async update(db: Kysely<DB>, id: number, patch: ReservationPatch): Promise<boolean> {
+    const result = await db
+      .updateTable('upload_reservations')
+      .set(patch)
+      .where('id', '=', id)
+      .where('consumed_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   },
 
   async addReserved(db: Kysely<DB>, id: number, delta: number): Promise<void> {

@@ -154,7 +154,7 @@ export class UploadsService {
         if (entry.key) throw validationError(`Duplicate upload file: ${file.fileName}`);
         entry.key = fileKey(auth.room.id);
         // Recorded before the first byte, so a crash leaves the key to the expiry cleanup.
-        await uploadsRepository.update(db, reservation.id, { manifest: writeManifest(manifest) });
+        await this.recordKey(reservation.id, manifest);
         written.push(entry.key);
         const mime = mimeTypeOf(entry.name, entry.mime ?? file.mimeType);
         const size = await this.deps.storage.put(entry.key, file.stream, {
@@ -238,7 +238,7 @@ export class UploadsService {
         const name = displayFileName(file.fileName);
         const key = fileKey(auth.room.id);
         manifest.files.push({ name, size: 0, mime: null, key });
-        await uploadsRepository.update(db, reservation.id, { manifest: writeManifest(manifest) });
+        await this.recordKey(reservation.id, manifest);
         written.push(key);
         const mime = mimeTypeOf(name, file.mimeType);
         const size = await this.deps.storage.put(key, file.stream, {
@@ -259,6 +259,16 @@ export class UploadsService {
     } catch (error) {
       throw await this.failed(reservation.id, written, error);
     }
+  }
+
+  /**
+   * Saves the manifest with the key about to be written. A reservation released meanwhile (its
+   * room deleted, or expired and collected) would not name the key, so a crash during the write
+   * would leave bytes that no row names: nothing is written then.
+   */
+  private async recordKey(reservationId: number, manifest: Manifest): Promise<void> {
+    if (!(await uploadsRepository.update(this.deps.db, reservationId, { manifest: writeManifest(manifest) })))
+      throw conflict('The reservation expired or was released during the upload');
   }
 
   /** Turns the written files into contents and consumes the reservation, in one transaction. */
