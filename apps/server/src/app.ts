@@ -28,6 +28,7 @@ import { AppError } from './lib/errors.js';
 import { RedisLink } from './lib/redis-link.js';
 import { SharedAttemptLimiter } from './lib/shared-attempt-limiter.js';
 import { Lifecycle, type ReservationReleaser } from './jobs/lifecycle.js';
+import { sweepOrphans } from './jobs/orphan-sweep.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { AdminService } from './modules/admin/admin.service.js';
 import { contentsRoutes } from './modules/contents/contents.routes.js';
@@ -286,6 +287,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     releaseExpiredReservations:
       deps.releaseExpiredReservations ??
       ((now, limit) => releaseExpiredReservations({ db, blobs }, now, limit)),
+    sweepOrphans: (olderThan) => sweepOrphans({ db, storage: deps.storage, logger: app.log }, olderThan),
     ...(metrics ? { observer: metrics } : {}),
   });
   app.decorate('lifecycle', lifecycle);

@@ -11,6 +11,7 @@ import {
 } from './config/index.js';
 import { createDatabase, type Database, type DB, listMigrations, migrateToLatest } from './db/index.js';
 import { Lifecycle } from './jobs/lifecycle.js';
+import { sweepOrphans } from './jobs/orphan-sweep.js';
 import { systemClock } from './lib/clock.js';
 import { MemoryEventBus } from './realtime/memory-event-bus.js';
 import { createRedisEventBus } from './realtime/realtime.js';
@@ -204,6 +205,7 @@ export function buildCli(): Command {
         blobs,
         releaseExpiredReservations: (now, limit) =>
           releaseExpiredReservations({ db: database.db, blobs }, now, limit),
+        sweepOrphans: (olderThan) => sweepOrphans({ db: database.db, storage }, olderThan),
       });
       const result = await lifecycle.runPass();
       if (result.skipped) {

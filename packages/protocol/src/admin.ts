@@ -39,6 +39,8 @@ export const LifecyclePassResponse = AuthCleanupResponse.extend({
   released_reservations: z.number().int(),
   released_names: z.number().int(),
   blobs_deleted: z.number().int(),
+  /** Stored keys that no row named (left by a crash), removed by the orphan sweep of this pass. */
+  orphans_deleted: z.number().int(),
   /** True when another instance was running a pass at that moment: nothing was done. */
   skipped: z.boolean(),
   duration_ms: z.number().int(),

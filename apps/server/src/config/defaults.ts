@@ -87,7 +87,7 @@ export function defaultConfig(): AppConfig {
       max_request_size: 10 * GiB,
       chunk_size: 8 * MiB,
     },
-    gc: { interval_seconds: 60, batch_limit: 200 },
+    gc: { interval_seconds: 60, batch_limit: 200, orphan_sweep_interval_seconds: HOUR },
     realtime: {
       redis_url: '',
       max_connections: 10_000,

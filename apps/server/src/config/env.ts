@@ -54,6 +54,7 @@ export const ENV_ALIASES: ReadonlyArray<{ name: string; key: string }> = [
   { name: 'UPLOAD_CHUNK_SIZE', key: 'app.upload.chunk_size' },
   { name: 'GC_INTERVAL_SECONDS', key: 'app.gc.interval_seconds' },
   { name: 'GC_BATCH_LIMIT', key: 'app.gc.batch_limit' },
+  { name: 'GC_ORPHAN_SWEEP_INTERVAL_SECONDS', key: 'app.gc.orphan_sweep_interval_seconds' },
   { name: 'REDIS_URL', key: 'app.realtime.redis_url' },
   { name: 'REALTIME_MAX_CONNECTIONS', key: 'app.realtime.max_connections' },
   { name: 'REALTIME_MAX_CONNECTIONS_PER_ROOM', key: 'app.realtime.max_connections_per_room' },

@@ -312,7 +312,7 @@ describe('precedence: defaults < file < nested env < alias env < flags', () => {
     s.yaml('c.yaml', 'app:\n  server:\n    addr: 10.0.0.1\n  gc:\n    batch_limit: 7\n');
     const { config, sources } = s.load({ CONFIG_FILE: 'c.yaml', GC_INTERVAL_SECONDS: '30' }, { port: 6000 });
     expect(config.server.addr).toBe('10.0.0.1');
-    expect(config.gc).toEqual({ interval_seconds: 30, batch_limit: 7 });
+    expect(config.gc).toEqual({ interval_seconds: 30, batch_limit: 7, orphan_sweep_interval_seconds: 3600 });
     expect(config.server.port).toBe(6000);
     expect(sources['app.gc.interval_seconds']).toEqual({ kind: 'env', name: 'GC_INTERVAL_SECONDS' });
   });

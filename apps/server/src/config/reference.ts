@@ -65,6 +65,8 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'app.upload.chunk_size': 'Chunk size the web app uses for resumable uploads.',
   'app.gc.interval_seconds': 'Period of the lifecycle pass (expired rooms, reservations, sessions).',
   'app.gc.batch_limit': 'Rooms handled per lifecycle pass at most.',
+  'app.gc.orphan_sweep_interval_seconds':
+    'How often a lifecycle pass also lists the storage and removes bytes no row names (left by a crash); 0 = every pass. The first pass after a start always sweeps.',
   'app.realtime.redis_url':
     'Empty = one instance, all state in process. `redis://…` = shared by several instances: events (pub/sub), online counts, rate limits (unless `rate_limit.redis_url` is set), wrong-password counts and tus upload locks; see docs/SCALING.md.',
   'app.realtime.max_connections': 'WebSocket connections per server.',

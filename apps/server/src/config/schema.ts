@@ -109,7 +109,11 @@ export const CONFIG_SCHEMA: SchemaOf<AppConfig> = {
     max_request_size: size(1),
     chunk_size: size(1),
   },
-  gc: { interval_seconds: duration(1), batch_limit: int(1, 10_000) },
+  gc: {
+    interval_seconds: duration(1),
+    batch_limit: int(1, 10_000),
+    orphan_sweep_interval_seconds: duration(0),
+  },
   realtime: {
     redis_url: str(),
     max_connections: int(1),

@@ -91,6 +91,8 @@ export interface AppConfig {
   gc: {
     interval_seconds: number;
     batch_limit: number;
+    /** How often a pass also sweeps the storage for bytes no row names; 0 = every pass. */
+    orphan_sweep_interval_seconds: number;
   };
   realtime: {
     /** Empty = in-process event bus; `redis://…` = Redis pub/sub across instances. */

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 
-import type { DB } from '../db/index.js';
+import type { DB, UploadReservationRow } from '../db/index.js';
 
 /** An arbitrary constant naming the lifecycle pass among PostgreSQL advisory locks. */
 export const LIFECYCLE_LOCK_KEY = 7_215_843_001;
@@ -62,6 +62,29 @@ export const lifecycleRepository = {
       .where('share_disabled_at', '<=', lockedBefore)
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
+  },
+
+  /** Every upload reservation, finished or not (few: each lives one reservation TTL). */
+  listReservations(db: Kysely<DB>): Promise<UploadReservationRow[]> {
+    return db.selectFrom('upload_reservations').selectAll().execute();
+  },
+
+  /** Which of `keys` a content, a reservation or a queued deletion names. */
+  async namedKeys(db: Kysely<DB>, keys: string[]): Promise<Set<string>> {
+    const named = new Set<string>();
+    // In slices, under SQLite's bound-parameter limit.
+    for (let i = 0; i < keys.length; i += 500) {
+      const slice = keys.slice(i, i + 500);
+      const rows = await db
+        .selectFrom('contents')
+        .select('storage_key')
+        .where('storage_key', 'in', slice)
+        .union(db.selectFrom('upload_reservations').select('storage_key').where('storage_key', 'in', slice))
+        .union(db.selectFrom('blob_deletions').select('storage_key').where('storage_key', 'in', slice))
+        .execute();
+      for (const row of rows) if (row.storage_key) named.add(row.storage_key);
+    }
+    return named;
   },
 
   /**

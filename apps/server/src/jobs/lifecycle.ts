@@ -17,6 +17,8 @@ export interface LifecycleCounts extends AuthCleanupCounts {
   released_reservations: number;
   released_names: number;
   blobs_deleted: number;
+  /** Stored keys no row named, removed by the orphan sweep (0 in passes that do not sweep). */
+  orphans_deleted: number;
 }
 
 export interface LifecycleResult extends LifecycleCounts {
@@ -32,6 +34,13 @@ export interface LifecycleResult extends LifecycleCounts {
  */
 export type ReservationReleaser = (now: number, limit: number) => Promise<number>;
 
+/**
+ * Removes stored bytes that no row names and that were last written before `olderThan` (ms);
+ * returns how many keys. `sweepOrphans(deps, olderThan)` of `jobs/orphan-sweep.ts`, bound to
+ * the storage by the composition root.
+ */
+export type OrphanSweeper = (olderThan: number) => Promise<number>;
+
 export interface LifecycleObserver {
   passFinished(result: LifecycleResult): void;
   passFailed(): void;
@@ -39,12 +48,14 @@ export interface LifecycleObserver {
 
 export interface LifecycleDeps {
   database: Database;
-  config: Pick<AppConfig, 'gc' | 'room'>;
+  config: Pick<AppConfig, 'gc' | 'room' | 'upload'>;
   clock: Clock;
   events: EventBus;
   blobs: BlobReaper;
   /** The upload-reservation step; absent = skipped (reported as 0). */
   releaseExpiredReservations?: ReservationReleaser;
+  /** The orphan sweep; absent = skipped (reported as 0). */
+  sweepOrphans?: OrphanSweeper;
   observer?: LifecycleObserver;
   logger?: { warn(obj: object, msg: string): void };
 }
@@ -57,6 +68,7 @@ const EMPTY: LifecycleCounts = {
   expired_blacklist: 0,
   released_names: 0,
   blobs_deleted: 0,
+  orphans_deleted: 0,
 };
 
 /**
@@ -67,6 +79,8 @@ const EMPTY: LifecycleCounts = {
  */
 export class Lifecycle {
   private running?: Promise<LifecycleResult>;
+  /** When this process last swept for orphans (clock ms); the first pass always sweeps. */
+  private lastSweep?: number;
 
   constructor(private readonly deps: LifecycleDeps) {}
 
@@ -111,6 +125,21 @@ export class Lifecycle {
     }
   }
 
+  /**
+   * The orphan sweep lists the whole storage, so it runs once per `gc.orphan_sweep_interval_seconds`
+   * (and in the first pass of a process: after a crash, at the restart). Only keys last written
+   * more than one reservation TTL ago are candidates: an upload in progress is never one.
+   */
+  private async sweepIfDue(): Promise<number> {
+    const { sweepOrphans, clock, config } = this.deps;
+    if (!sweepOrphans) return 0;
+    const now = clock.now();
+    if (this.lastSweep !== undefined && now - this.lastSweep < config.gc.orphan_sweep_interval_seconds * 1000)
+      return 0;
+    this.lastSweep = now;
+    return sweepOrphans(now - config.upload.reservation_ttl_seconds * 1000);
+  }
+
   private async pass(): Promise<LifecycleCounts> {
     const { database, config, clock, events, blobs } = this.deps;
     const { db } = database;
@@ -143,6 +172,7 @@ export class Lifecycle {
       blobsDeleted += removed;
       if (removed === 0 || blobsDeleted >= limit * 50) break;
     }
+    const orphansDeleted = await this.sweepIfDue();
 
     return {
       expired_rooms: expiredRooms,
@@ -150,6 +180,7 @@ export class Lifecycle {
       ...auth,
       released_names: releasedNames,
       blobs_deleted: blobsDeleted,
+      orphans_deleted: orphansDeleted,
     };
   }
 }

@@ -9,6 +9,27 @@ export interface BlobStat {
   size: number;
 }
 
+/** One stored key as a listing sees it (its bytes, temporary files and tus bookkeeping together). */
+export interface StoredBlob {
+  key: string;
+  /** Last time anything of the key was written, in ms since the epoch (S3: creation time). */
+  modifiedAt: number;
+}
+
+/**
+ * The shapes of the keys the server generates: `rooms/<room id>/<uuid>` and `tus/<upload id>`.
+ * Listings return only these, so nothing else that shares the directory or bucket is touched.
+ */
+const OWN_KEY =
+  /^(?:rooms\/\d+\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|tus\/[0-9a-f]{32})$/;
+
+/** The key a stored name belongs to once its `suffixes` (temporary file, sidecars) are cut. */
+export function ownKeyOf(name: string, suffixes: readonly string[]): string | undefined {
+  const suffix = suffixes.find((s) => name.endsWith(s));
+  const key = suffix ? name.slice(0, -suffix.length) : name;
+  return OWN_KEY.test(key) ? key : undefined;
+}
+
 /** An inclusive byte range, as in HTTP `Range: bytes=start-end`. */
 export interface ByteRange {
   start: number;
@@ -50,6 +71,13 @@ export interface BlobStorage {
    * unfinished multipart uploads, tus metadata). Removing one that does not exist is not an error.
    */
   delete(key: string): Promise<void>;
+  /**
+   * Every key that has something stored, in pages: finished blobs, interrupted writes (local
+   * `.partial` files, S3 multipart uploads never completed) and tus uploads with their
+   * bookkeeping. A key may appear more than once (S3 lists objects and open uploads apart).
+   * Used by the lifecycle's orphan sweep; never buffers the whole listing.
+   */
+  list(): AsyncIterable<StoredBlob[]>;
   /** The tus data store of this backend (loaded on first use); upload `<id>` is at key `tus/<id>`. */
   createTusStore(options: { expirationMs: number }): Promise<TusStoreBinding>;
   /** Drops the tus bookkeeping of a finished upload, keeping its bytes at `key`. */

@@ -1,5 +1,5 @@
 import { constants, createReadStream, createWriteStream } from 'node:fs';
-import { access, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,7 +8,9 @@ import {
   type BlobStat,
   type BlobStorage,
   type ByteRange,
+  ownKeyOf,
   type PutOptions,
+  type StoredBlob,
   TUS_KEY_PREFIX,
   type TusStoreBinding,
 } from './blob-storage.js';
@@ -20,6 +22,9 @@ const PARTIAL = '.partial';
 const TUS_METADATA = '.json';
 /** Write failures that mean "no space": kept as they are so the client hears 507. */
 const STORAGE_FULL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+/** Top-level directories of the keys the server writes. */
+const KEY_DIRECTORIES = ['rooms', 'tus'];
+const LIST_PAGE = 500;
 
 /** Files under one directory on the local filesystem (the default backend). */
 export class LocalStorage implements BlobStorage {
@@ -81,6 +86,49 @@ export class LocalStorage implements BlobStorage {
     await rm(path, { force: true });
     await rm(path + PARTIAL, { force: true });
     if (key.startsWith(TUS_KEY_PREFIX)) await rm(path + TUS_METADATA, { force: true });
+  }
+
+  async *list(): AsyncIterable<StoredBlob[]> {
+    let page: StoredBlob[] = [];
+    for (const top of KEY_DIRECTORIES) {
+      for await (const blob of this.keysUnder(top)) {
+        page.push(blob);
+        if (page.length >= LIST_PAGE) {
+          yield page;
+          page = [];
+        }
+      }
+    }
+    if (page.length > 0) yield page;
+  }
+
+  /**
+   * The keys stored under `dir` (relative to the root), depth first, one entry per key: the
+   * files of a key (bytes, `.partial`, tus `.json`) sit in one directory, and the latest of
+   * their modification times is the key's.
+   */
+  private async *keysUnder(dir: string): AsyncIterable<StoredBlob> {
+    let entries;
+    try {
+      entries = await readdir(join(this.root, dir), { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    const keys = new Map<string, number>();
+    for (const entry of entries) {
+      const name = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) {
+        yield* this.keysUnder(name);
+        continue;
+      }
+      const key = entry.isFile() ? ownKeyOf(name, [PARTIAL, TUS_METADATA]) : undefined;
+      if (!key) continue;
+      const info = await stat(join(this.root, name)).catch(() => undefined);
+      if (!info) continue; // removed while listing
+      keys.set(key, Math.max(keys.get(key) ?? 0, info.mtimeMs));
+    }
+    for (const [key, modifiedAt] of keys) yield { key, modifiedAt };
   }
 
   async createTusStore(options: { expirationMs: number }): Promise<TusStoreBinding> {

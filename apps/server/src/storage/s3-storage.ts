@@ -8,6 +8,7 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
+  ListObjectsV2Command,
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
@@ -18,7 +19,9 @@ import {
   type BlobStat,
   type BlobStorage,
   type ByteRange,
+  ownKeyOf,
   type PutOptions,
+  type StoredBlob,
   TUS_KEY_PREFIX,
   type TusStoreBinding,
 } from './blob-storage.js';
@@ -158,19 +161,42 @@ export class S3Storage implements BlobStorage {
     await this.deleteObjects([objectKey, ...sidecars]);
   }
 
+  async *list(): AsyncIterable<StoredBlob[]> {
+    const own = (objectKey: string | undefined, at: Date | undefined): StoredBlob[] => {
+      if (!objectKey?.startsWith(this.prefix)) return [];
+      const key = ownKeyOf(objectKey.slice(this.prefix.length), TUS_SIDECARS);
+      return key ? [{ key, modifiedAt: at?.getTime() ?? 0 }] : [];
+    };
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, ContinuationToken: token }),
+      );
+      const blobs = (page.Contents ?? []).flatMap((o) => own(o.Key, o.LastModified));
+      if (blobs.length > 0) yield blobs;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    // Multipart uploads never completed hold bytes that no object listing shows.
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      const page = await this.openUploads(this.prefix, keyMarker, uploadIdMarker);
+      if (!page) return;
+      const blobs = (page.Uploads ?? []).flatMap((u) => own(u.Key, u.Initiated));
+      if (blobs.length > 0) yield blobs;
+      if (!page.IsTruncated) return;
+      keyMarker = page.NextKeyMarker;
+      uploadIdMarker = page.NextUploadIdMarker;
+    }
+  }
+
   /**
    * A crash, a failed write or an unfinished tus upload can leave a multipart upload open; it
    * holds bytes (and costs) until aborted.
    */
   private async abortOpenUploads(objectKey: string): Promise<void> {
-    const open = await this.client
-      .send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: objectKey }))
-      .catch((error: unknown) => {
-        // Some S3 clones cannot list multipart uploads; nothing to abort that we can find.
-        if ((error as { name?: string }).name === 'NotImplemented') return { Uploads: [] };
-        throw error;
-      });
-    for (const upload of open.Uploads ?? []) {
+    const open = await this.openUploads(objectKey);
+    for (const upload of open?.Uploads ?? []) {
       if (upload.Key !== objectKey || !upload.UploadId) continue;
       await this.client
         .send(
@@ -180,6 +206,24 @@ export class S3Storage implements BlobStorage {
           if (!isNotFound(error)) throw error;
         });
     }
+  }
+
+  /** One page of the multipart uploads open under `prefix`; undefined when the server cannot list them. */
+  private openUploads(prefix: string, keyMarker?: string, uploadIdMarker?: string) {
+    return this.client
+      .send(
+        new ListMultipartUploadsCommand({
+          Bucket: this.bucket,
+          Prefix: prefix,
+          KeyMarker: keyMarker,
+          UploadIdMarker: uploadIdMarker,
+        }),
+      )
+      .catch((error: unknown) => {
+        // Some S3 clones cannot list multipart uploads: none we could find or abort.
+        if ((error as { name?: string }).name === 'NotImplemented') return undefined;
+        throw error;
+      });
   }
 
   private async deleteObjects(keys: string[]): Promise<void> {

@@ -1,19 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
 
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { WS_CLOSE } from '@elizabeth/protocol';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 
 import { ManualClock } from '../../src/lib/clock.js';
-import { s3ClientConfig } from '../../src/storage/s3-storage.js';
 import { HttpClient } from '../realtime/http-client.js';
 import { WsClient } from '../realtime/ws-client.js';
 import { type ContentsTestApp, createContentsApp, listen } from '../support/contents.js';
 import { describeEachDatabase } from '../support/db.js';
 import { createRoom, enter } from '../support/rooms.js';
 import { startS3, type TestS3 } from '../support/s3.js';
+import { storedObjects } from '../support/stored.js';
 
 const KiB = 1024;
 /**
@@ -52,35 +49,7 @@ for (const backend of ['local', 's3'] as const) {
       await t.close();
     });
 
-    /** Every stored object (key relative to the storage root or the bucket prefix), sorted. */
-    async function storedObjects(): Promise<string[]> {
-      if (!s3) {
-        const root = t.config.storage.root;
-        return readdirSync(root, { recursive: true, withFileTypes: true })
-          .filter((entry) => entry.isFile())
-          .map((entry) => relative(root, join(entry.parentPath, entry.name)))
-          .sort();
-      }
-      const client = new S3Client(s3ClientConfig(s3.settings));
-      try {
-        const keys: string[] = [];
-        let token: string | undefined;
-        do {
-          const page = await client.send(
-            new ListObjectsV2Command({
-              Bucket: s3.settings.bucket,
-              Prefix: s3.settings.prefix,
-              ...(token ? { ContinuationToken: token } : {}),
-            }),
-          );
-          for (const object of page.Contents ?? []) keys.push(object.Key!.slice(s3.settings.prefix.length));
-          token = page.IsTruncated ? page.NextContinuationToken : undefined;
-        } while (token);
-        return keys.sort();
-      } finally {
-        client.destroy();
-      }
-    }
+    const stored = () => storedObjects(t.config.storage, s3?.settings);
 
     /** Fills a room through the API; returns its member and the path of its unfinished upload. */
     async function fill(room: string, seconds: number) {
@@ -138,7 +107,7 @@ for (const backend of ['local', 's3'] as const) {
       expect(doomedKeys).toHaveLength(TUS_BACKENDS.has(backend) ? 5 : 3);
       const ownedBy = (keys: string[]) => (object: string) =>
         keys.some((k) => object === k || object.startsWith(`${k}.`));
-      const before = await storedObjects();
+      const before = await stored();
       const doomedObjects = before.filter(ownedBy(doomedKeys));
       // Every key is stored, and the partial upload's tus bookkeeping sits beside its bytes.
       for (const key of doomedKeys) expect(doomedObjects).toContain(key);
@@ -156,7 +125,7 @@ for (const backend of ['local', 's3'] as const) {
 
       // Not yet expired: nothing happens.
       expect((await t.app.lifecycle.runPass()).expired_rooms).toBe(0);
-      expect(await storedObjects()).toEqual(before);
+      expect(await stored()).toEqual(before);
 
       clock.advance(61_000);
       const result = await t.app.lifecycle.runPass();
@@ -170,7 +139,7 @@ for (const backend of ['local', 's3'] as const) {
         expect(await socket.expectClose()).toEqual({ code: WS_CLOSE.ROOM_EXPIRED, reason: 'room_expired' });
       }
 
-      expect(await storedObjects()).toEqual(keptObjects);
+      expect(await stored()).toEqual(keptObjects);
       const db = t.database.db;
       for (const table of ['contents', 'upload_reservations', 'sessions'] as const) {
         expect(

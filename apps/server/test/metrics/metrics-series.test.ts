@@ -32,6 +32,7 @@ const PURGED_KINDS = [
   'expired_blacklist',
   'released_names',
   'blobs_deleted',
+  'orphans_deleted',
 ];
 
 /** The label names each series carries (histogram buckets add `le`). */

@@ -15,9 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createDatabase, type Database } from '../../src/db/index.js';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 
-import { s3ClientConfig } from '../../src/storage/s3-storage.js';
 import {
   createTestDatabase,
   type DatabaseEngine,
@@ -25,6 +23,7 @@ import {
   type TestDatabase,
 } from '../support/db.js';
 import { startS3, type TestS3 } from '../support/s3.js';
+import { bucketWrites } from '../support/stored.js';
 import { multipartChunks, slowRequest, split } from './http.js';
 import { expectConsistent, type StoredObjects } from './invariants.js';
 import { runGc, type SpawnedServer, spawnServer } from './spawned-server.js';
@@ -55,31 +54,6 @@ interface TusState {
   location: string;
 }
 
-/** Every object of the test bucket (keys relative to the storage prefix) with its size. */
-function bucketObjects(settings: TestS3['settings']): StoredObjects {
-  return async () => {
-    const client = new S3Client(s3ClientConfig(settings));
-    try {
-      const objects = new Map<string, number>();
-      let token: string | undefined;
-      do {
-        const page = await client.send(
-          new ListObjectsV2Command({
-            Bucket: settings.bucket,
-            Prefix: settings.prefix,
-            ...(token ? { ContinuationToken: token } : {}),
-          }),
-        );
-        for (const o of page.Contents ?? []) objects.set(o.Key!.slice(settings.prefix.length), o.Size ?? 0);
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
-      return objects;
-    } finally {
-      client.destroy();
-    }
-  };
-}
-
 describeEachDatabase('crash safety (SIGKILL of the real server)', (engine) => {
   for (const backend of ['local', 's3'] as const)
     describe(`${backend} storage`, () => crashSuite(engine, backend));
@@ -102,7 +76,7 @@ function crashSuite(engine: DatabaseEngine, backend: 'local' | 's3'): void {
     const s3Env: Record<string, string> = {};
     if (backend === 's3') {
       s3 = await startS3();
-      stored = bucketObjects(s3.settings);
+      stored = () => bucketWrites(s3!);
       Object.assign(s3Env, {
         STORAGE_BACKEND: 's3',
         S3_ENDPOINT: s3.settings.endpoint,

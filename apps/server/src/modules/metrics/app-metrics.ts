@@ -13,6 +13,7 @@ const PURGED_KINDS = [
   'expired_blacklist',
   'released_names',
   'blobs_deleted',
+  'orphans_deleted',
 ] as const satisfies ReadonlyArray<keyof LifecycleResult>;
 
 /**
