@@ -54,6 +54,17 @@ const MALFORMED_MULTIPART =
 
 /** Node's errno codes that mean the disk or bucket is full or refuses writes. */
 const STORAGE_FULL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+/** S3 error codes of a full bucket or disk (MinIO's full disk, a Ceph/RGW quota). */
+const S3_FULL = new Set(['XMinioStorageFull', 'QuotaExceeded']);
+/** S3 error codes that mean "overloaded or down, try again" (after the SDK's own retries). */
+const S3_UNAVAILABLE = new Set(['SlowDown', 'ServiceUnavailable']);
+
+/** The HTTP status and code of an error S3 answered (AWS SDK errors carry both). */
+function s3Failure(error: object): { status: number; name: string } | undefined {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  return typeof status === 'number' ? { status, name: e.name ?? '' } : undefined;
+}
 
 function validationDetails(error: FastifyError): ErrorDetail[] {
   if (!hasZodFastifySchemaValidationErrors(error)) return [];
@@ -83,7 +94,11 @@ export function toAppError(error: unknown): AppError {
     if (err.code && STORAGE_FULL.has(err.code)) {
       return new AppError('INSUFFICIENT_STORAGE', 'Not enough storage space', { cause: err });
     }
-    if (isConnectionError(err)) {
+    const s3 = s3Failure(err);
+    if (s3 && (s3.status === 507 || S3_FULL.has(s3.name))) {
+      return new AppError('INSUFFICIENT_STORAGE', 'Not enough storage space', { cause: err });
+    }
+    if (isConnectionError(err) || (s3 && (s3.status === 503 || S3_UNAVAILABLE.has(s3.name)))) {
       return new AppError('SERVICE_UNAVAILABLE', 'A backing service is unavailable, try again shortly', {
         cause: err,
       });

@@ -7,8 +7,26 @@ import S3rver, { type S3rverContext } from 's3rver';
 
 import type { AppConfig } from '../../src/config/types.js';
 
+/** An error S3 (or a clone) answers with, e.g. MinIO's full disk: `{ status: 507, code: 'XMinioStorageFull' }`. */
+export interface S3Fault {
+  status: number;
+  code: string;
+}
+
+/**
+ * Faults the test S3 answers with until changed: `write` for object and part uploads (after
+ * `writesBeforeFault` of them still succeeded), `read` for object downloads.
+ */
+export interface S3Faults {
+  write?: S3Fault;
+  writesBeforeFault?: number;
+  read?: S3Fault;
+}
+
 export interface TestS3 {
   settings: AppConfig['storage']['s3'];
+  /** Set to make requests fail as a full, read-only or overloaded S3 would; {} = none. */
+  faults: S3Faults;
   /** The directory s3rver keeps the bucket in (to look for leftover bytes). */
   dir: string;
   /** Multipart uploads still open in the bucket (keys), as ListMultipartUploads reports them. */
@@ -144,6 +162,28 @@ function multipartCompletion(root: string) {
   };
 }
 
+/** Answers object and part uploads (`PUT …/key`) and downloads with the errors armed in `faults`. */
+function faultInjection(faults: S3Faults) {
+  return async (ctx: S3rverContext, next: () => Promise<void>): Promise<void> => {
+    const [, bucket, ...key] = ctx.path.split('/');
+    const isObject = Boolean(bucket && key.length > 0 && key.join('/'));
+    let fault: S3Fault | undefined;
+    if (isObject && ctx.method === 'PUT' && !ctx.get('x-amz-copy-source') && faults.write) {
+      if ((faults.writesBeforeFault ?? 0) > 0) faults.writesBeforeFault! -= 1;
+      else fault = faults.write;
+    } else if (isObject && ctx.method === 'GET' && !('uploadId' in ctx.query)) {
+      fault = faults.read;
+    }
+    if (!fault) return next();
+    // Read the body first, as S3 does, so the client sees the answer and not a reset socket.
+    for await (const _chunk of ctx.req) {
+      // discarded
+    }
+    ctx.status = fault.status;
+    ctx.body = { Error: { Code: fault.code, Message: `injected fault: ${fault.code}` } };
+  };
+}
+
 /**
  * An s3rver on 127.0.0.1 (free port) with one bucket in a temp directory, completed with the
  * multipart listing and abort operations of real S3 (see `multipartCompletion`).
@@ -158,7 +198,8 @@ export async function startS3(): Promise<TestS3> {
     configureBuckets: [{ name: BUCKET }],
   });
   // Just before s3rver's router (the last middleware), after its XML encoder and vhost handling.
-  server.middleware.splice(server.middleware.length - 1, 0, multipartCompletion(dir));
+  const faults: S3Faults = {};
+  server.middleware.splice(server.middleware.length - 1, 0, faultInjection(faults), multipartCompletion(dir));
   const { port } = await server.run();
   return {
     settings: {
@@ -170,6 +211,7 @@ export async function startS3(): Promise<TestS3> {
       force_path_style: true,
       prefix: 'elz/',
     },
+    faults,
     dir,
     openUploads: async () => (await openUploads(dir, BUCKET)).map((u) => u.key),
     async close() {

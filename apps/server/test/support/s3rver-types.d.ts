@@ -7,6 +7,10 @@ declare module 's3rver' {
     query: Record<string, string | string[] | undefined>;
     status: number;
     body: unknown;
+    /** A request header (Koa's `ctx.get`), '' when absent. */
+    get(name: string): string;
+    /** The Node request, to read the body. */
+    req: AsyncIterable<Buffer>;
   }
   export type S3rverMiddleware = (ctx: S3rverContext, next: () => Promise<void>) => Promise<void>;
   export default class S3rver {
