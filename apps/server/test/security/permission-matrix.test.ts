@@ -3,14 +3,17 @@
  * permission bit × missing in the room or in the token. Content routes need VIEW and their
  * bit in both the room and the token (API.md §1 "Management rule"); management routes need
  * DELETE in the token only (rooms/permission-matrix.test.ts covers those in depth; here the
- * SHARE and EDIT bits are added to show they are not required).
+ * SHARE and EDIT bits are added to show they are not required). The operator routes (admin API,
+ * /metrics) × every credential: each accepts its own token and nothing else, and room routes
+ * do not take the operator tokens.
  */
 import { WS_CLOSE } from '@elizabeth/protocol';
+import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { WsClient } from '../realtime/ws-client.js';
 import { expectQuotaInvariant } from '../support/contents.js';
-import { enter, expectError } from '../support/rooms.js';
+import { createRoom, enter, expectError } from '../support/rooms.js';
 import { createLoggedApp, type LoggedApp } from './logged-app.js';
 import {
   CONTENT_ROUTES,
@@ -114,5 +117,117 @@ describe('permission matrix: every route × every bit × room/token', () => {
 
   it('logged no error while refusing', () => {
     expect(t.logs.errors()).toEqual([]);
+  });
+});
+
+describe('operator routes × every credential', () => {
+  const ADMIN = 'matrix-admin-token-0123456789-abcdef';
+  const METRICS = 'matrix-metrics-token-0123456789-abcdef';
+  let t: LoggedApp;
+  let f: RoomFixture;
+  let rooms = 0;
+  beforeAll(async () => {
+    t = await createLoggedApp({
+      level: 'warn',
+      configure: (c) => {
+        c.middleware.rate_limit.enabled = false;
+        c.admin.token = ADMIN;
+        c.metrics.enabled = true;
+        c.metrics.token = METRICS;
+      },
+    });
+    f = await roomFixture(t.app, 'op');
+  });
+  afterAll(() => t.close());
+
+  type Credential = 'none' | 'admin' | 'metrics' | 'room access' | 'room refresh';
+  const CREDENTIALS: Credential[] = ['none', 'admin', 'metrics', 'room access', 'room refresh'];
+  const bearerOf = (c: Credential): Record<string, string> => {
+    const value = {
+      none: '',
+      admin: ADMIN,
+      metrics: METRICS,
+      'room access': f.token,
+      'room refresh': f.refresh,
+    }[c];
+    return value ? { authorization: `Bearer ${value}` } : {};
+  };
+
+  const ROUTES: Array<{
+    name: string;
+    accepts: Credential;
+    send: (auth: Record<string, string>) => Promise<LightMyRequestResponse>;
+  }> = [
+    {
+      name: 'GET /admin/rooms',
+      accepts: 'admin',
+      send: (auth) => t.app.inject({ url: '/api/v1/admin/rooms', headers: auth }),
+    },
+    {
+      name: 'DELETE /admin/rooms/{slug}',
+      accepts: 'admin',
+      send: async (auth) => {
+        const room = `op-doomed-${++rooms}`;
+        await createRoom(t.app, room);
+        return t.app.inject({ method: 'DELETE', url: `/api/v1/admin/rooms/${room}`, headers: auth });
+      },
+    },
+    {
+      name: 'POST /admin/gc',
+      accepts: 'admin',
+      send: (auth) => t.app.inject({ method: 'POST', url: '/api/v1/admin/gc', headers: auth }),
+    },
+    {
+      name: 'DELETE /admin/auth/cleanup',
+      accepts: 'admin',
+      send: (auth) => t.app.inject({ method: 'DELETE', url: '/api/v1/admin/auth/cleanup', headers: auth }),
+    },
+    {
+      name: 'GET /metrics',
+      accepts: 'metrics',
+      send: (auth) => t.app.inject({ url: '/metrics', headers: auth }),
+    },
+  ];
+
+  for (const route of ROUTES) {
+    describe(route.name, () => {
+      for (const credential of CREDENTIALS) {
+        const want = credential === route.accepts ? 200 : 401;
+        it(`${credential} → ${want}`, async () => {
+          const res = await route.send(bearerOf(credential));
+          if (want === 200) expect(res.statusCode, res.body).toBe(200);
+          else expectError(res, 401, 'AUTHENTICATION_FAILED');
+        });
+      }
+      it('its token anywhere but a Bearer header → 401', async () => {
+        const token = route.accepts === 'admin' ? ADMIN : METRICS;
+        const misplaced: Array<Record<string, string>> = [
+          { authorization: `Basic ${Buffer.from(`x:${token}`).toString('base64')}` },
+          { authorization: token },
+          { authorization: `Bearer ${token} extra` },
+          { cookie: `token=${token}` },
+          { 'x-admin-token': token },
+        ];
+        for (const headers of misplaced) {
+          expectError(await route.send(headers), 401, 'AUTHENTICATION_FAILED');
+        }
+      });
+    });
+  }
+
+  it('room routes take no operator token', async () => {
+    for (const token of [ADMIN, METRICS]) {
+      const auth = { authorization: `Bearer ${token}` };
+      expectError(
+        await t.app.inject({ url: `/api/v1/rooms/${f.room}/contents`, headers: auth }),
+        401,
+        'AUTHENTICATION_FAILED',
+      );
+      expectError(
+        await t.app.inject({ method: 'DELETE', url: `/api/v1/rooms/${f.room}`, headers: auth }),
+        401,
+        'AUTHENTICATION_FAILED',
+      );
+    }
   });
 });
