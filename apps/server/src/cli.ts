@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import { sql } from 'kysely';
 
 import {
   type AppConfig,
@@ -9,7 +8,8 @@ import {
   loadConfig,
   redactUrl,
 } from './config/index.js';
-import { createDatabase, type Database, type DB, listMigrations, migrateToLatest } from './db/index.js';
+import { copyDatabase } from './db/copy.js';
+import { createDatabase, listMigrations, migrateToLatest } from './db/index.js';
 import { Lifecycle } from './jobs/lifecycle.js';
 import { sweepOrphans } from './jobs/orphan-sweep.js';
 import { systemClock } from './lib/clock.js';
@@ -46,31 +46,12 @@ function withConfigOptions(command: Command): Command {
     );
 }
 
-/** Tables in foreign-key order, with the column that orders their rows. */
-const COPY_TABLES: ReadonlyArray<readonly [keyof DB, string]> = [
-  ['rooms', 'id'],
-  ['sessions', 'id'],
-  ['refresh_tokens', 'id'],
-  ['token_blacklist', 'jti'],
-  ['contents', 'id'],
-  ['upload_reservations', 'id'],
-  ['blob_deletions', 'id'],
-];
-const COPY_BATCH = 500;
-
-async function countRows(database: Database, table: keyof DB): Promise<number> {
-  const { rows } = await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM ${sql.table(table)}`.execute(
-    database.db,
-  );
-  return Number(rows[0]?.n ?? 0);
-}
-
 /**
  * `elizabeth migrate --to <url>`: copies every row of the configured database into another,
  * empty one (typically SQLite → PostgreSQL) with the same ids, in one transaction, then checks
  * the row counts. Stored files are not touched: they are addressed by keys in the rows.
  */
-async function copyDatabase(
+async function migrateTo(
   from: AppConfig['database'],
   toUrl: string,
   print: (line: string) => void,
@@ -80,37 +61,7 @@ async function copyDatabase(
   try {
     await migrateToLatest(source);
     await migrateToLatest(target);
-    for (const [table] of COPY_TABLES) {
-      if ((await countRows(target, table)) > 0) {
-        throw new Error(
-          `the target database is not empty (table ${table} has rows); copy into a new database`,
-        );
-      }
-    }
-    await target.db.transaction().execute(async (trx) => {
-      for (const [table, order] of COPY_TABLES) {
-        for (let offset = 0; ; offset += COPY_BATCH) {
-          const { rows } = await sql<Record<string, unknown>>`SELECT * FROM ${sql.table(table)}
-            ORDER BY ${sql.ref(order)} LIMIT ${COPY_BATCH} OFFSET ${offset}`.execute(source.db);
-          if (rows.length === 0) break;
-          const columns = Object.keys(rows[0]!);
-          await sql`INSERT INTO ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))})
-            VALUES ${sql.join(rows.map((row) => sql`(${sql.join(columns.map((c) => row[c]))})`))}`.execute(
-            trx,
-          );
-        }
-        if (target.dialect === 'postgres' && order === 'id') {
-          // New rows continue after the copied ids.
-          await sql`SELECT setval(pg_get_serial_sequence(${table}, 'id'),
-            COALESCE((SELECT MAX(id) FROM ${sql.table(table)}), 0) + 1, false)`.execute(trx);
-        }
-      }
-    });
-    for (const [table] of COPY_TABLES) {
-      const [a, b] = [await countRows(source, table), await countRows(target, table)];
-      if (a !== b) throw new Error(`table ${table}: ${a} rows in the source but ${b} in the target`);
-      print(`${table}: ${b}`);
-    }
+    for (const [table, rows] of await copyDatabase(source, target)) print(`${table}: ${rows}`);
     print(`copied into ${redactUrl(toUrl)}; stored files are unchanged. Point DATABASE_URL at it.`);
   } finally {
     await target.close();
@@ -163,7 +114,7 @@ export function buildCli(): Command {
   ).action(async (options: CommonOptions & { status?: boolean; to?: string }) => {
     const { config } = loadConfig({ cli: overrides(options) });
     if (options.to !== undefined) {
-      await copyDatabase(config.database, options.to, (line) => process.stdout.write(`${line}\n`));
+      await migrateTo(config.database, options.to, (line) => process.stdout.write(`${line}\n`));
       return;
     }
     const database = await createDatabase(config.database);
