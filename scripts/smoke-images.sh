@@ -28,7 +28,7 @@ Proves Dockerfile.backend, Dockerfile.frontend and docker-compose.yml with podma
      app and health
   6. checks the processes run as uid 1000 (server) and 1001 (web) on a read-only root
   7. removes the containers, network and temporary files (--keep: leave them running)
-Prints image sizes and timings. Needs root, podman, runc, debootstrap (for the base),
+Prints image sizes and timings. Needs root, podman, runc, catatonit, debootstrap (for the base),
 docker-compose, curl, and `npm ci` done in this repository.
 
 Exit status: 0 all checks passed, 1 a check or step failed, 2 bad usage, 4 a tool is missing.
@@ -54,6 +54,9 @@ fail() {
 for tool in podman runc docker-compose curl node; do
   command -v "$tool" >/dev/null 2>&1 || { echo "[ERROR] $tool is not installed" >&2; exit 4; }
 done
+# `podman run --init` (compose's `init: true`) runs podman's catatonit
+[[ -x /usr/libexec/podman/catatonit ]] ||
+  { echo "[ERROR] catatonit is not installed (apt-get install catatonit): podman run --init needs it" >&2; exit 4; }
 [[ $(id -u) -eq 0 ]] || { echo "[ERROR] run as root (rootful podman with runc)" >&2; exit 4; }
 [[ -d "$ROOT/node_modules/yaml" && -d "$ROOT/node_modules/ws" ]] ||
   { echo "[ERROR] run npm ci in $ROOT first" >&2; exit 4; }
