@@ -35,8 +35,16 @@ const TUS_SIDECARS = ['.info', '.part'];
 
 type S3Settings = AppConfig['storage']['s3'];
 
+/**
+ * The SDK's own logger. Without one it writes some warnings ("An error was encountered in a
+ * non-retryable streaming request.") straight to the console, between the server's JSON log
+ * lines; the error itself reaches the caller and is logged there with its request.
+ */
+const SDK_LOGGER = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
 export function s3ClientConfig(settings: S3Settings): S3ClientConfig {
   return {
+    logger: SDK_LOGGER,
     region: settings.region,
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     forcePathStyle: settings.force_path_style,

@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
 
 import type { BlobStorage, ByteRange, PutOptions, TusStoreBinding } from '../../src/storage/blob-storage.js';
 import { createLoggedApp, type LoggedApp } from '../security/logged-app.js';
@@ -156,7 +156,9 @@ for (const backendName of ['local', 's3'] as const) {
     let base: string;
     const auth = () => ({ authorization: `Bearer ${token}` });
 
+    let consoleWarn: MockInstance<typeof console.warn>;
     beforeAll(async () => {
+      consoleWarn = vi.spyOn(console, 'warn');
       let faulty: FaultyStorage | undefined;
       if (backendName === 's3') s3 = await startS3();
       t = await createLoggedApp({
@@ -205,6 +207,7 @@ for (const backendName of ['local', 's3'] as const) {
       token = (await enter(t.app, 'faults')).token;
     });
     afterAll(async () => {
+      consoleWarn.mockRestore();
       await t.close();
       await s3?.close();
     });
@@ -361,6 +364,10 @@ for (const backendName of ['local', 's3'] as const) {
         expect(after.files).toBe(before.files);
       });
     }
+
+    it('nothing went to the console around the log (the S3 SDK has a logger of its own)', () => {
+      expect(consoleWarn.mock.calls).toEqual([]);
+    });
 
     it('the error log names the fault without leaking paths to clients', () => {
       const errors = t.logs.errors();
