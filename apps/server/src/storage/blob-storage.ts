@@ -68,7 +68,8 @@ export interface BlobStorage {
   read(key: string, range?: ByteRange): Promise<Readable>;
   /**
    * Removes a blob and everything kept for it while it was being written (temporary files,
-   * unfinished multipart uploads, tus metadata). Removing one that does not exist is not an error.
+   * unfinished multipart uploads, tus metadata; on disk, the room's directory once empty).
+   * Removing one that does not exist is not an error.
    */
   delete(key: string): Promise<void>;
   /**

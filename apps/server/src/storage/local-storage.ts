@@ -1,5 +1,5 @@
 import { constants, createReadStream, createWriteStream } from 'node:fs';
-import { access, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { access, type FileHandle, mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -24,6 +24,8 @@ const TUS_METADATA = '.json';
 const STORAGE_FULL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
 /** Top-level directories of the keys the server writes. */
 const KEY_DIRECTORIES = ['rooms', 'tus'];
+/** Keys of simple uploads: `rooms/<room id>/<uuid>`, one directory per room. */
+const ROOMS_KEY_PREFIX = 'rooms/';
 const LIST_PAGE = 500;
 
 /** Files under one directory on the local filesystem (the default backend). */
@@ -49,16 +51,32 @@ export class LocalStorage implements BlobStorage {
     // Beside the final file, so finishing is an atomic rename on the same filesystem, and a
     // crash leaves it where `delete(key)` looks.
     const partial = path + PARTIAL;
-    await mkdir(dirname(path), { recursive: true });
+    const file = await this.create(partial);
     const tap = progressTap(options.onProgress);
     try {
-      await pipeline(body, tap, createWriteStream(partial, { flags: 'w' }));
+      await pipeline(body, tap, file.createWriteStream());
       await rename(partial, path);
     } catch (error) {
       await rm(partial, { force: true });
       throw error;
     }
     return tap.bytes;
+  }
+
+  /**
+   * Opens a new file for writing, creating its directory. `delete` removes a room's directory
+   * once it is empty, which can happen between the two steps: then both are done again.
+   */
+  private async create(path: string): Promise<FileHandle> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        // Even `mkdir -p` fails (ENOENT) when the directory goes while it looks at it.
+        await mkdir(dirname(path), { recursive: true });
+        return await open(path, 'w');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw error;
+      }
+    }
   }
 
   async stat(key: string): Promise<BlobStat | undefined> {
@@ -86,6 +104,12 @@ export class LocalStorage implements BlobStorage {
     await rm(path, { force: true });
     await rm(path + PARTIAL, { force: true });
     if (key.startsWith(TUS_KEY_PREFIX)) await rm(path + TUS_METADATA, { force: true });
+    // Real deletion: the room's directory goes with its last file (not if anything is left).
+    if (key.startsWith(ROOMS_KEY_PREFIX)) {
+      await rmdir(dirname(path)).catch((error: NodeJS.ErrnoException) => {
+        if (!['ENOTEMPTY', 'EEXIST', 'ENOENT'].includes(error.code ?? '')) throw error;
+      });
+    }
   }
 
   async *list(): AsyncIterable<StoredBlob[]> {
