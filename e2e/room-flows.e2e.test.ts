@@ -371,7 +371,13 @@ describeWithService('Chromium + built web app', browserAvailability(), 'room flo
     const editor = page.getByTestId('composer-expanded-input');
     await editor.waitFor();
     expect(await editor.inputValue()).toBe('draft carried over');
-    await editor.fill('# Long form\n\nwritten in the **big** editor');
+    await editor.fill('# Long form\n\nwritten in the big editor');
+    // The expanded editor has a toolbar of its own, beside the inline one (unique test ids).
+    const start = '# Long form\n\nwritten in the '.length;
+    await editor.evaluate((el, at) => (el as HTMLTextAreaElement).setSelectionRange(at, at + 3), start);
+    await page.getByTestId('expanded-tool-bold').click();
+    expect(await editor.inputValue()).toBe('# Long form\n\nwritten in the **big** editor');
+    expect(await page.locator('[data-testid="tool-bold"]').count()).toBe(1);
     await page.getByTestId('composer-expanded-send').click();
     await page.getByTestId('composer-expanded').waitFor({ state: 'detached' });
     const message = page.locator('[data-testid^="message-content-"]').filter({ hasText: 'Long form' });

@@ -210,8 +210,11 @@ export function Composer() {
     },
   ];
 
-  /** The Markdown toolbar; the inline and the expanded editor each render one (ids must differ). */
-  const toolbar = (selectId: string) => (
+  /**
+   * The Markdown toolbar; the inline and the expanded editor each render one, so ids and test
+   * ids of the expanded one carry a prefix (`expanded-tool-bold`, …).
+   */
+  const toolbar = (selectId: string, testIdPrefix = '') => (
     <div
       className="flex min-w-0 flex-1 items-center gap-1 overflow-x-auto [scrollbar-width:none]"
       role="toolbar"
@@ -224,7 +227,7 @@ export function Composer() {
           label={label}
           onMouseDown={(event) => event.preventDefault()}
           onClick={run}
-          data-testid={testId}
+          data-testid={testIdPrefix + testId}
         >
           <Icon size={15} aria-hidden />
         </IconButton>
@@ -235,7 +238,7 @@ export function Composer() {
         label={t('composer.codeBlock')}
         onMouseDown={(event) => event.preventDefault()}
         onClick={() => apply((v, s, e) => codeBlock(v, s, e, lang))}
-        data-testid="tool-code-block"
+        data-testid={`${testIdPrefix}tool-code-block`}
       >
         <SquareCode size={15} aria-hidden />
       </IconButton>
@@ -247,7 +250,7 @@ export function Composer() {
         value={lang}
         onChange={(event) => setLang(event.target.value)}
         className="h-7 shrink-0 cursor-pointer rounded-md border border-transparent bg-transparent px-1 text-xs text-muted hover:border-border hover:text-fg"
-        data-testid={selectId === 'composer-lang' ? 'code-language-select' : 'expanded-code-language-select'}
+        data-testid={`${testIdPrefix}code-language-select`}
       >
         {CODE_LANGUAGES.map(([value, label]) => (
           <option key={value} value={value}>
@@ -366,7 +369,7 @@ export function Composer() {
         }
       >
         <div className="flex min-h-0 flex-1 flex-col gap-2">
-          {toolbar('composer-lang-expanded')}
+          {toolbar('composer-lang-expanded', 'expanded-')}
           <label htmlFor="composer-expanded-input" className="sr-only">
             {t('composer.label')}
           </label>
