@@ -127,8 +127,9 @@ export class Lifecycle {
 
   /**
    * The orphan sweep lists the whole storage, so it runs once per `gc.orphan_sweep_interval_seconds`
-   * (and in the first pass of a process: after a crash, at the restart). Only keys last written
-   * more than one reservation TTL ago are candidates: an upload in progress is never one.
+   * (and in the first pass of a process: after a crash, at the restart; after a failed sweep, in
+   * the next pass). Only keys last written more than one reservation TTL ago are candidates: an
+   * upload in progress is never one.
    */
   private async sweepIfDue(): Promise<number> {
     const { sweepOrphans, clock, config } = this.deps;
@@ -136,8 +137,15 @@ export class Lifecycle {
     const now = clock.now();
     if (this.lastSweep !== undefined && now - this.lastSweep < config.gc.orphan_sweep_interval_seconds * 1000)
       return 0;
-    this.lastSweep = now;
-    return sweepOrphans(now - config.upload.reservation_ttl_seconds * 1000);
+    try {
+      const removed = await sweepOrphans(now - config.upload.reservation_ttl_seconds * 1000);
+      this.lastSweep = now;
+      return removed;
+    } catch (error) {
+      // The pass's other steps are done; a storage that cannot be listed now is tried next pass.
+      this.deps.logger?.warn({ err: error }, 'orphan sweep failed; will retry in the next pass');
+      return 0;
+    }
   }
 
   private async pass(): Promise<LifecycleCounts> {

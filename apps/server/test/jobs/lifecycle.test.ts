@@ -211,4 +211,35 @@ describeEachDatabase('lifecycle pass', (engine) => {
     expect((await lifecycle.runPass()).released_reservations).toBe(3);
     expect(reservationCalls).toEqual([[clock.now(), 10]]);
   });
+
+  it('finishes a pass whose orphan sweep fails, and sweeps again in the next pass', async () => {
+    const { Lifecycle } = await import('../../src/jobs/lifecycle.js');
+    const { BlobReaper } = await import('../../src/storage/blob-reaper.js');
+    const { MemoryEventBus } = await import('../../src/realtime/memory-event-bus.js');
+    const { LocalStorage } = await import('../../src/storage/index.js');
+    const sweeps: number[] = [];
+    const warnings: string[] = [];
+    const lifecycle = new Lifecycle({
+      database: t.database,
+      config: t.config,
+      clock,
+      events: new MemoryEventBus(),
+      blobs: new BlobReaper({ db: t.database.db, storage: new LocalStorage(t.config.storage.root) }),
+      logger: { warn: (_obj, msg) => warnings.push(msg) },
+      sweepOrphans: (olderThan) => {
+        sweeps.push(olderThan);
+        return sweeps.length === 1 ? Promise.reject(new Error('bucket unreachable')) : Promise.resolve(2);
+      },
+    });
+    const ttl = t.config.upload.reservation_ttl_seconds * 1000;
+    const first = await lifecycle.runPass();
+    expect(first).toMatchObject({ skipped: false, orphans_deleted: 0 });
+    expect(warnings).toEqual(['orphan sweep failed; will retry in the next pass']);
+    clock.advance(MINUTE);
+    expect((await lifecycle.runPass()).orphans_deleted).toBe(2);
+    // Done: not again before the interval.
+    clock.advance(MINUTE);
+    expect((await lifecycle.runPass()).orphans_deleted).toBe(0);
+    expect(sweeps).toEqual([clock.now() - 2 * MINUTE - ttl, clock.now() - MINUTE - ttl]);
+  });
 });
