@@ -374,7 +374,14 @@ describeWithService('Chromium + built web app', browserAvailability(), 'room flo
     await editor.fill('# Long form\n\nwritten in the big editor');
     // The expanded editor has a toolbar of its own, beside the inline one (unique test ids).
     const start = '# Long form\n\nwritten in the '.length;
-    await editor.evaluate((el, at) => (el as HTMLTextAreaElement).setSelectionRange(at, at + 3), start);
+    await editor.evaluate(
+      (el, at) =>
+        (el as unknown as { setSelectionRange(from: number, to: number): void }).setSelectionRange(
+          at,
+          at + 3,
+        ),
+      start,
+    );
     await page.getByTestId('expanded-tool-bold').click();
     expect(await editor.inputValue()).toBe('# Long form\n\nwritten in the **big** editor');
     expect(await page.locator('[data-testid="tool-bold"]').count()).toBe(1);

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { WS_CLOSE } from '@elizabeth/protocol';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 
+import type { LifecycleDeps } from '../../src/jobs/lifecycle.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { listen, WsClient } from '../realtime/ws-client.js';
 import { createTestApp, type TestApp } from '../support/app.js';
@@ -192,17 +193,26 @@ describeEachDatabase('lifecycle pass', (engine) => {
     ).toBe(201);
   });
 
-  it('calls the upload-reservation step with the time and the batch limit', async () => {
+  /** A lifecycle of its own on the test's database and clock, with the steps given. */
+  async function lifecycleWith(
+    steps: Pick<LifecycleDeps, 'releaseExpiredReservations' | 'sweepOrphans' | 'logger'>,
+  ) {
     const { Lifecycle } = await import('../../src/jobs/lifecycle.js');
     const { BlobReaper } = await import('../../src/storage/blob-reaper.js');
     const { MemoryEventBus } = await import('../../src/realtime/memory-event-bus.js');
     const { LocalStorage } = await import('../../src/storage/index.js');
-    const lifecycle = new Lifecycle({
+    return new Lifecycle({
       database: t.database,
       config: t.config,
       clock,
       events: new MemoryEventBus(),
       blobs: new BlobReaper({ db: t.database.db, storage: new LocalStorage(t.config.storage.root) }),
+      ...steps,
+    });
+  }
+
+  it('calls the upload-reservation step with the time and the batch limit', async () => {
+    const lifecycle = await lifecycleWith({
       releaseExpiredReservations: (now, limit) => {
         reservationCalls.push([now, limit]);
         return Promise.resolve(3);
@@ -213,18 +223,9 @@ describeEachDatabase('lifecycle pass', (engine) => {
   });
 
   it('finishes a pass whose orphan sweep fails, and sweeps again in the next pass', async () => {
-    const { Lifecycle } = await import('../../src/jobs/lifecycle.js');
-    const { BlobReaper } = await import('../../src/storage/blob-reaper.js');
-    const { MemoryEventBus } = await import('../../src/realtime/memory-event-bus.js');
-    const { LocalStorage } = await import('../../src/storage/index.js');
     const sweeps: number[] = [];
     const warnings: string[] = [];
-    const lifecycle = new Lifecycle({
-      database: t.database,
-      config: t.config,
-      clock,
-      events: new MemoryEventBus(),
-      blobs: new BlobReaper({ db: t.database.db, storage: new LocalStorage(t.config.storage.root) }),
+    const lifecycle = await lifecycleWith({
       logger: { warn: (_obj, msg) => warnings.push(msg) },
       sweepOrphans: (olderThan) => {
         sweeps.push(olderThan);
