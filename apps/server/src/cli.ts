@@ -8,6 +8,7 @@ import {
   loadConfig,
   redactUrl,
 } from './config/index.js';
+import { registerClientCommands } from './client/commands.js';
 import { copyDatabase } from './db/copy.js';
 import { createDatabase, listMigrations, migrateToLatest } from './db/index.js';
 import { Lifecycle } from './jobs/lifecycle.js';
@@ -172,6 +173,7 @@ export function buildCli(): Command {
     }
   });
 
+  registerClientCommands(program);
   return program;
 }
 

@@ -1,0 +1,297 @@
+/**
+ * `elizabeth push`: tus uploads (tus-js-client) of files, directories (file by file, relative
+ * names) and stdin. Resumable across interruptions and re-runs: each file's upload URL is kept
+ * in `<cache dir>/uploads.json` under a fingerprint of the file (path, size, mtime, room), so the
+ * same command run again asks the server for the offset (HEAD) and sends only the rest.
+ */
+import { createHash } from 'node:crypto';
+import {
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, join, relative, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+
+import { lookup } from 'mime-types';
+import * as tus from 'tus-js-client';
+
+import type { RoomClient } from './api.js';
+import { ClientError, EXIT, fromResponse } from './errors.js';
+import { formatBytes, type Translate } from './i18n.js';
+import { Progress } from './progress.js';
+
+export interface PushOptions {
+  name?: string;
+  /** Upload even files this cache saw finish and the room still holds. */
+  again: boolean;
+  parallel: number;
+  chunkSize?: number;
+  json: boolean;
+  progress: boolean;
+}
+
+interface Source {
+  path: string;
+  /** The name the room shows (relative path for files of a directory). */
+  name: string;
+  size: number;
+  /** Stdin spooled into the cache: fingerprinted by its content. */
+  contentHash?: string;
+}
+
+interface UrlStorageCtor {
+  new (path: string): tus.UrlStorage;
+}
+
+export interface PushResult {
+  name: string;
+  size: number;
+  upload_url: string;
+  resumed_from: number;
+  /** Not sent: an earlier run finished it and the room still has it. */
+  skipped: boolean;
+}
+
+export async function push(
+  client: RoomClient,
+  inputs: string[],
+  options: PushOptions,
+  cacheDir: string,
+  t: Translate,
+  stdin: NodeJS.ReadableStream,
+): Promise<PushResult[]> {
+  if (inputs.length === 0) throw new ClientError(t('nothing_to_push'), EXIT.USAGE);
+  if (inputs.filter((i) => i === '-').length > 1) throw new ClientError(t('stdin_once'), EXIT.USAGE);
+  const sources: Source[] = [];
+  for (const input of inputs) {
+    if (input === '-') sources.push(await spoolStdin(stdin, cacheDir, options.name ?? 'stdin'));
+    else sources.push(...expand(input, t));
+  }
+  if (options.name !== undefined && sources.length === 1 && inputs[0] !== '-')
+    sources[0]!.name = options.name;
+
+  const config = await client.config();
+  const chunkSize = options.chunkSize ?? config.upload.chunk_size;
+  mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+  const storagePath = join(cacheDir, 'uploads.json');
+  try {
+    writeFileSync(storagePath, '{}', { flag: 'wx', mode: 0o600 });
+  } catch {
+    // already there
+  }
+  const urlStorage = new (tus as unknown as { FileUrlStorage: UrlStorageCtor }).FileUrlStorage(storagePath);
+  const finished = new FinishedUploads(join(cacheDir, 'pushed.json'));
+  const endpoint = client.uploadsUrl();
+  const results: PushResult[] = [];
+  let queue = [...sources];
+  if (!options.again) {
+    // A re-run after an interruption: files an earlier run finished and the room still holds
+    // (same name, same size) are not sent again.
+    const inRoom = await client.contents('file,image');
+    queue = queue.filter((source) => {
+      const shown = source.name.replace(/[/\\]/g, '_');
+      const done =
+        finished.has(fingerprintOf(source, endpoint)) &&
+        inRoom.some((c) => c.file_name === shown && c.size === source.size);
+      if (done) {
+        results.push({
+          name: source.name,
+          size: source.size,
+          upload_url: '',
+          resumed_from: source.size,
+          skipped: true,
+        });
+        if (!options.json) process.stderr.write(`${t('skipped', { name: source.name })}\n`);
+      }
+      return !done;
+    });
+  }
+  const progress = new Progress(process.stderr, options.progress, t('total'));
+  const worker = async () => {
+    for (let source = queue.shift(); source; source = queue.shift()) {
+      const result = await uploadOne(client, source, { chunkSize, urlStorage, progress, t });
+      finished.add(fingerprintOf(source, endpoint));
+      results.push(result);
+      if (!options.json) progress.log(t('uploaded', { name: source.name, size: formatBytes(source.size) }));
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel, queue.length)) }, worker));
+  } finally {
+    progress.stop();
+  }
+  return results;
+}
+
+/** A file, or every file under a directory with names relative to the directory's parent. */
+function expand(input: string, t: Translate): Source[] {
+  let stat;
+  try {
+    stat = statSync(input);
+  } catch {
+    throw new ClientError(t('not_file', { path: input }), EXIT.USAGE);
+  }
+  if (stat.isFile()) return [{ path: resolve(input), name: basename(input), size: stat.size }];
+  if (!stat.isDirectory()) throw new ClientError(t('not_file', { path: input }), EXIT.USAGE);
+  const root = resolve(input);
+  const parent = resolve(root, '..');
+  const out: Source[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    )) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile()) {
+        out.push({
+          path: full,
+          name: relative(parent, full).split(sep).join('/'),
+          size: statSync(full).size,
+        });
+      }
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/**
+ * Stdin is written to `<cache>/spool/<sha256>` first (tus needs the length up front); the same
+ * bytes piped again find the same file and resume its upload.
+ */
+async function spoolStdin(stdin: NodeJS.ReadableStream, cacheDir: string, name: string): Promise<Source> {
+  const dir = join(cacheDir, 'spool');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tmp = join(dir, `incoming-${process.pid}`);
+  const hash = createHash('sha256');
+  let size = 0;
+  await pipeline(
+    stdin,
+    async function* (chunks: AsyncIterable<Buffer | string>) {
+      for await (const raw of chunks) {
+        const chunk = Buffer.from(raw);
+        hash.update(chunk);
+        size += chunk.length;
+        yield chunk;
+      }
+    },
+    createWriteStream(tmp, { mode: 0o600 }),
+  );
+  const digest = hash.digest('hex');
+  const path = join(dir, digest);
+  renameSync(tmp, path);
+  return { path, name, size, contentHash: digest };
+}
+
+function uploadOne(
+  client: RoomClient,
+  source: Source,
+  ctx: { chunkSize: number; urlStorage: tus.UrlStorage; progress: Progress; t: Translate },
+): Promise<PushResult> {
+  const task = ctx.progress.add(source.name, source.size);
+  const endpoint = client.uploadsUrl();
+  let resumedFrom = 0;
+  let authRetries = 0;
+  return new Promise<PushResult>((resolvePromise, reject) => {
+    const upload = new tus.Upload(createReadStream(source.path), {
+      endpoint,
+      chunkSize: ctx.chunkSize,
+      uploadSize: source.size,
+      metadata: { filename: source.name, filetype: lookup(source.name) || 'application/octet-stream' },
+      urlStorage: ctx.urlStorage,
+      storeFingerprintForResuming: true,
+      removeFingerprintOnSuccess: true,
+      retryDelays: [0, 1000, 3000, 5000, 10000],
+      fingerprint: () => Promise.resolve(fingerprintOf(source, endpoint)),
+      onBeforeRequest: async (req) => {
+        req.setHeader('Authorization', `Bearer ${await client.token()}`);
+      },
+      onAfterResponse: (req, res) => {
+        if (req.getMethod() === 'HEAD' && res.getStatus() === 200) {
+          resumedFrom = Number(res.getHeader('Upload-Offset') ?? 0);
+          if (resumedFrom > 0) {
+            ctx.progress.log(
+              ctx.t('resumed', { name: source.name, offset: formatBytes(resumedFrom) }),
+              process.stderr,
+            );
+            ctx.progress.update(task, resumedFrom);
+          }
+        }
+      },
+      onShouldRetry: (error, _attempt, _options) => {
+        const status = error.originalResponse?.getStatus() ?? 0;
+        if (status === 401 && authRetries < 1) {
+          authRetries += 1;
+          client.forget();
+          return true;
+        }
+        if (status === 0 || status >= 500 || status === 409 || status === 423) return true;
+        return false;
+      },
+      onProgress: (sent) => ctx.progress.update(task, sent),
+      onError: (error) => {
+        const res = (error as tus.DetailedError).originalResponse;
+        reject(
+          res && res.getStatus() >= 400
+            ? fromResponse(res.getStatus(), res.getBody())
+            : new ClientError(`${source.name}: ${error.message}`, EXIT.OTHER),
+        );
+      },
+      onSuccess: () => {
+        ctx.progress.finish(task);
+        resolvePromise({
+          name: source.name,
+          size: source.size,
+          upload_url: upload.url ?? '',
+          resumed_from: resumedFrom,
+          skipped: false,
+        });
+      },
+    });
+    upload
+      .findPreviousUploads()
+      .then((previous) => {
+        const last = previous.sort((a, b) => Date.parse(b.creationTime) - Date.parse(a.creationTime))[0];
+        if (last) upload.resumeFromPreviousUpload(last);
+        upload.start();
+      })
+      .catch(reject);
+  });
+}
+
+/** Same file, same size, same mtime, same room: the same upload. */
+function fingerprintOf(source: Source, endpoint: string): string {
+  const identity = source.contentHash
+    ? `stdin:${source.contentHash}`
+    : `${source.path}:${source.size}:${statSync(source.path).mtimeMs}`;
+  return createHash('sha256').update(`${identity}|${source.name}|${endpoint}`).digest('hex');
+}
+
+/** Fingerprints of uploads this cache saw finish (`<cache dir>/pushed.json`, 0600), for re-runs. */
+class FinishedUploads {
+  constructor(private readonly file: string) {}
+
+  has(fingerprint: string): boolean {
+    return fingerprint in this.read();
+  }
+
+  add(fingerprint: string): void {
+    const all = this.read();
+    all[fingerprint] = new Date().toISOString();
+    writeFileSync(this.file, JSON.stringify(all), { mode: 0o600 });
+  }
+
+  private read(): Record<string, string> {
+    try {
+      return JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, string>;
+    } catch {
+      return {};
+    }
+  }
+}
