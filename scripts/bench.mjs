@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { download, chunkedUpload, multipartUpload } from './bench/transfers.mjs';
+import { clientTransfers } from './bench/client.mjs';
 import { fanOut } from './bench/realtime.mjs';
 import { postLoad } from './bench/messages.mjs';
 import { locateDroppy, startDroppy, waitForFile } from './bench/droppy.mjs';
@@ -432,6 +433,21 @@ async function main() {
     note: 'max of VmRSS sampled every 50 ms and VmHWM',
   });
   const peer = await finishPeer(peerRun, sizeLabel, samples);
+
+  // ---- terminal client vs curl (scripts/bench/client.mjs) ---------------------------------------
+  log(`terminal client: elizabeth push/pull of ${sizeLabel} vs curl, ${plan.rounds} round(s)`);
+  await clientTransfers({
+    base,
+    work,
+    source,
+    size,
+    sourceSha,
+    rounds: plan.rounds,
+    serverBin,
+    log,
+    row,
+    fail,
+  });
 
   // ---- message posting ------------------------------------------------------------------------
   const fastify = await startBaseline('fastify', join(work, 'fastify'));
