@@ -1,7 +1,7 @@
 /**
  * `elizabeth push`: tus uploads (tus-js-client) of files, directories (file by file, relative
  * names) and stdin. Resumable across interruptions and re-runs: each file's upload URL is kept
- * in `<cache dir>/uploads.json` under a fingerprint of the file (path, size, mtime, room), so the
+ * in `<cache dir>/uploads/<fingerprint>.json` (path, size, mtime, name, room), so the
  * same command run again asks the server for the offset (HEAD) and sends only the rest.
  */
 import { createHash } from 'node:crypto';
@@ -10,10 +10,9 @@ import {
   createWriteStream,
   mkdirSync,
   readdirSync,
-  readFileSync,
   renameSync,
+  rmSync,
   statSync,
-  writeFileSync,
 } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -21,10 +20,11 @@ import { pipeline } from 'node:stream/promises';
 import { lookup } from 'mime-types';
 import * as tus from 'tus-js-client';
 
-import type { RoomClient } from './api.js';
+import { type RoomClient, send } from './api.js';
 import { ClientError, EXIT, fromResponse } from './errors.js';
 import { formatBytes, type Translate } from './i18n.js';
 import { Progress } from './progress.js';
+import { FinishedUploads, UploadUrlStorage } from './upload-state.js';
 
 export interface PushOptions {
   name?: string;
@@ -43,10 +43,6 @@ interface Source {
   size: number;
   /** Stdin spooled into the cache: fingerprinted by its content. */
   contentHash?: string;
-}
-
-interface UrlStorageCtor {
-  new (path: string): tus.UrlStorage;
 }
 
 export interface PushResult {
@@ -79,44 +75,46 @@ export async function push(
   const config = await client.config();
   const chunkSize = options.chunkSize ?? config.upload.chunk_size;
   mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-  const storagePath = join(cacheDir, 'uploads.json');
-  try {
-    writeFileSync(storagePath, '{}', { flag: 'wx', mode: 0o600 });
-  } catch {
-    // already there
-  }
-  const urlStorage = new (tus as unknown as { FileUrlStorage: UrlStorageCtor }).FileUrlStorage(storagePath);
-  const finished = new FinishedUploads(join(cacheDir, 'pushed.json'));
+  const urlStorage = new UploadUrlStorage(cacheDir);
+  const finished = new FinishedUploads(cacheDir);
   const endpoint = client.uploadsUrl();
   const results: PushResult[] = [];
   let queue = [...sources];
   if (!options.again) {
     // A re-run after an interruption: files an earlier run finished and the room still holds
-    // (same name, same size) are not sent again.
+    // (same name, same size) are not sent again. "Finished" is what this cache recorded, or an
+    // upload it started that the server reports finished (the last PATCH arrived, the run was
+    // killed before it heard the answer).
     const inRoom = await client.contents('file,image');
-    queue = queue.filter((source) => {
+    const kept: Source[] = [];
+    for (const source of queue) {
       const shown = source.name.replace(/[/\\]/g, '_');
-      const done =
-        finished.has(fingerprintOf(source, endpoint)) &&
-        inRoom.some((c) => c.file_name === shown && c.size === source.size);
-      if (done) {
-        results.push({
-          name: source.name,
-          size: source.size,
-          upload_url: '',
-          resumed_from: source.size,
-          skipped: true,
-        });
-        if (!options.json) process.stderr.write(`${t('skipped', { name: source.name })}\n`);
+      const fingerprint = fingerprintOf(source, endpoint);
+      const held = inRoom.some((c) => c.file_name === shown && c.size === source.size);
+      const done = held && (finished.has(fingerprint) || (await uploadGone(client, urlStorage, fingerprint)));
+      if (!done) {
+        kept.push(source);
+        continue;
       }
-      return !done;
-    });
+      finished.add(fingerprint);
+      await urlStorage.removeUpload(fingerprint);
+      results.push({
+        name: source.name,
+        size: source.size,
+        upload_url: '',
+        resumed_from: source.size,
+        skipped: true,
+      });
+      if (!options.json) process.stderr.write(`${t('skipped', { name: source.name })}\n`);
+    }
+    queue = kept;
   }
   const progress = new Progress(process.stderr, options.progress, t('total'));
   const worker = async () => {
     for (let source = queue.shift(); source; source = queue.shift()) {
       const result = await uploadOne(client, source, { chunkSize, urlStorage, progress, t });
       finished.add(fingerprintOf(source, endpoint));
+      if (source.contentHash) rmSync(source.path, { force: true }); // the spooled stdin is sent
       results.push(result);
       if (!options.json) progress.log(t('uploaded', { name: source.name, size: formatBytes(source.size) }));
     }
@@ -265,33 +263,28 @@ function uploadOne(
   });
 }
 
+/**
+ * True when this cache holds an upload for the file that the server no longer takes bytes for:
+ * `409` (finished: it became a content) or `404`/`410` (gone).
+ */
+async function uploadGone(
+  client: RoomClient,
+  storage: UploadUrlStorage,
+  fingerprint: string,
+): Promise<boolean> {
+  const [previous] = await storage.findUploadsByFingerprint(fingerprint);
+  if (!previous?.uploadUrl) return false;
+  const res = await send(previous.uploadUrl, {
+    method: 'HEAD',
+    headers: { authorization: `Bearer ${await client.token()}`, 'tus-resumable': '1.0.0' },
+  });
+  return res.status === 409 || res.status === 404 || res.status === 410;
+}
+
 /** Same file, same size, same mtime, same room: the same upload. */
 function fingerprintOf(source: Source, endpoint: string): string {
   const identity = source.contentHash
     ? `stdin:${source.contentHash}`
     : `${source.path}:${source.size}:${statSync(source.path).mtimeMs}`;
   return createHash('sha256').update(`${identity}|${source.name}|${endpoint}`).digest('hex');
-}
-
-/** Fingerprints of uploads this cache saw finish (`<cache dir>/pushed.json`, 0600), for re-runs. */
-class FinishedUploads {
-  constructor(private readonly file: string) {}
-
-  has(fingerprint: string): boolean {
-    return fingerprint in this.read();
-  }
-
-  add(fingerprint: string): void {
-    const all = this.read();
-    all[fingerprint] = new Date().toISOString();
-    writeFileSync(this.file, JSON.stringify(all), { mode: 0o600 });
-  }
-
-  private read(): Record<string, string> {
-    try {
-      return JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, string>;
-    } catch {
-      return {};
-    }
-  }
 }

@@ -5,7 +5,7 @@
  * with `Range` resume; stdin push; never overwriting without `--force`.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,13 +74,18 @@ describe('elizabeth push / pull (client process, real server)', () => {
       let offsetAtKill = 0;
       const deadline = Date.now() + 60_000;
       while (Date.now() < deadline) {
-        let stored: Record<string, { uploadUrl: string; metadata: { filename: string } }> = {};
+        const stored: { uploadUrl: string; metadata: { filename: string } }[] = [];
         try {
-          stored = JSON.parse(readFileSync(join(cache, 'uploads.json'), 'utf8')) as typeof stored;
+          for (const f of readdirSync(join(cache, 'uploads'))) {
+            if (f.endsWith('.json'))
+              stored.push(
+                JSON.parse(readFileSync(join(cache, 'uploads', f), 'utf8')) as (typeof stored)[number],
+              );
+          }
         } catch {
-          // not written yet
+          // not written yet, or a file being renamed into place
         }
-        uploadUrl = Object.values(stored).find((u) => u.metadata.filename === 'big.bin')?.uploadUrl;
+        uploadUrl = stored.find((u) => u.metadata.filename === 'big.bin')?.uploadUrl;
         if (uploadUrl) {
           const head = await fetch(uploadUrl, {
             method: 'HEAD',
@@ -221,6 +226,7 @@ describe('elizabeth push / pull (client process, real server)', () => {
     const back = await runClient(['pull', roomUrl, 'piped.bin', '-o', '-'], env);
     expect(back.code).toBe(0);
     expect(sha256(back.stdout)).toBe(sha256(piped));
+    expect(readdirSync(join(cache, 'spool'))).toEqual([]); // the spooled stdin is gone once sent
 
     expect((await runClient(['send', roomUrl, 'hello from argv'], env)).code).toBe(0);
     const fromStdin = await runClient(['send', roomUrl, '-', '--json'], env, {
