@@ -8,7 +8,6 @@ import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync 
 import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import type { ContentView } from '@elizabeth/protocol';
@@ -157,16 +156,17 @@ async function download(
     }
     const start = status === 206 ? offset : 0;
     let done = start;
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
+    if (onProgress) {
+      res.on('data', (chunk: Buffer) => {
         done += chunk.length;
-        onProgress?.(done);
-        cb(null, chunk);
-      },
-    });
+        onProgress(done);
+      });
+    }
     const sink =
-      'stdout' in target ? target.stdout : createWriteStream(target.file, { flags: start > 0 ? 'a' : 'w' });
-    await pipeline(res, counter, sink, { end: !('stdout' in target) });
+      'stdout' in target
+        ? target.stdout
+        : createWriteStream(target.file, { flags: start > 0 ? 'a' : 'w', highWaterMark: 1024 * 1024 });
+    await pipeline(res, sink, { end: !('stdout' in target) });
     return;
   }
 }
