@@ -25,12 +25,16 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
   460: 'VALIDATION_ERROR',
+  // An extension the server does not offer (concatenation, deferred length): the request is wrong.
+  501: 'VALIDATION_ERROR',
   503: 'SERVICE_UNAVAILABLE',
 };
 
 /** What a request carries into the tus hooks, which only see the Web `Request`. */
 interface TusCall {
   auth?: RoomAuth;
+  /** The upload collection's path, from the route's parameters (never the request target). */
+  collection?: string;
   createdId?: string;
   finishedId?: string;
   failure?: AppError;
@@ -68,6 +72,8 @@ export class TusHandler {
   private async createServer(): Promise<Server> {
     const { deps } = this;
     const [{ Server }, binding] = await Promise.all([import('@tus/server'), deps.binding()]);
+    // Tus-Extension lists what the store offers; deferred lengths are refused (onUploadCreate).
+    binding.store.extensions = binding.store.extensions.filter((e) => e !== 'creation-defer-length');
     return new Server({
       path: `${API_PREFIX}/rooms/uploads`,
       datastore: this.recordingWrites(binding.store),
@@ -77,8 +83,10 @@ export class TusHandler {
       namingFunction: () => binding.storeIdOf(randomBytes(16).toString('hex')),
       getFileIdFromRequest: (_req, lastPath) =>
         lastPath !== undefined && TUS_ID.test(lastPath) ? binding.storeIdOf(lastPath) : undefined,
+      // From the route's parameters and `server.public_url` only: an absolute-form request
+      // target (`POST http://other.example/… HTTP/1.1`) must not choose the host.
       generateUrl: (req, { id }) => {
-        const collection = new URL(req.url).pathname.replace(/\/+$/, '');
+        const collection = this.calls.get(req)?.collection ?? '';
         return `${deps.publicUrl.replace(/\/+$/, '')}${collection}/${binding.urlIdOf(id) ?? ''}`;
       },
       onUploadCreate: async (req, upload) => {
@@ -167,11 +175,17 @@ export class TusHandler {
       init.body = Readable.toWeb(raw) as ReadableStream<Uint8Array>;
       init.duplex = 'half';
     }
-    const web = new Request(`http://localhost${raw.url ?? '/'}`, init);
+    // Only the path and query of the target: in absolute form it also names a host.
+    const target = new URL(raw.url ?? '/', 'http://localhost');
+    const web = new Request(`http://localhost${target.pathname}${target.search}`, init);
     // What srvx's Node adapter provides: @tus/server then aborts the write (keeping the bytes
     // already stored) the moment the client's connection drops, instead of when a lock times out.
     Object.defineProperty(web, 'runtime', { value: { name: 'node', node: { req: raw, res: reply.raw } } });
-    const call: TusCall = auth ? { auth } : {};
+    const { name } = request.params as { name?: string };
+    const call: TusCall = {
+      ...(auth ? { auth } : {}),
+      collection: `${API_PREFIX}/rooms/${encodeURIComponent(name ?? '')}/uploads`,
+    };
     this.calls.set(web, call);
 
     this.server ??= this.createServer();
