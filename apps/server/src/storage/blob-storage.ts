@@ -92,4 +92,16 @@ export interface TusStoreBinding {
   storeIdOf(urlId: string): string;
   /** The URL segment of a data store id, or undefined if it is not one of ours. */
   urlIdOf(storeId: string): string | undefined;
+  /**
+   * The tus PATCH fast path (no Web streams, no metadata read per request). `offsetOf`: bytes
+   * stored so far of upload `storeId`, or undefined when there is no such upload.
+   */
+  offsetOf(storeId: string): Promise<number | undefined>;
+  /**
+   * Appends `body` at `offset` (the current offset) and resolves with the new offset. Never
+   * destroys `body` (the request must still be answered): a failure leaves it unpiped, paused.
+   * Bytes written before a failure or abort stay. `signal` ends the write early, keeping what
+   * arrived (another request took over the upload's lock).
+   */
+  append(storeId: string, body: Readable, offset: number, signal?: AbortSignal): Promise<number>;
 }

@@ -1,4 +1,4 @@
-import { type Readable, Transform } from 'node:stream';
+import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import {
@@ -25,6 +25,7 @@ import {
   TUS_KEY_PREFIX,
   type TusStoreBinding,
 } from './blob-storage.js';
+import { pipeInto } from './pipe-into.js';
 import { progressTap } from './progress-tap.js';
 
 /** Parts of 8 MiB, two in flight: at most ~16 MiB of a stream is held in memory per upload. */
@@ -250,17 +251,38 @@ export class S3Storage implements BlobStorage {
   async createTusStore(options: { expirationMs: number }): Promise<TusStoreBinding> {
     const { S3Store } = await import('@tus/s3-store');
     const prefix = this.prefix + TUS_KEY_PREFIX;
+    const store = new S3Store({
+      partSize: PART_SIZE,
+      // Tags mark finished uploads for bucket lifecycle rules; not every S3 clone has tagging.
+      useTags: false,
+      maxConcurrentPartUploads: QUEUE_SIZE,
+      expirationPeriodInMilliseconds: options.expirationMs,
+      s3ClientConfig: { ...s3ClientConfig(this.settings), bucket: this.bucket },
+    });
     return {
-      store: new S3Store({
-        partSize: PART_SIZE,
-        // Tags mark finished uploads for bucket lifecycle rules; not every S3 clone has tagging.
-        useTags: false,
-        maxConcurrentPartUploads: QUEUE_SIZE,
-        expirationPeriodInMilliseconds: options.expirationMs,
-        s3ClientConfig: { ...s3ClientConfig(this.settings), bucket: this.bucket },
-      }),
+      store,
       storeIdOf: (urlId) => prefix + urlId,
       urlIdOf: (storeId) => (storeId.startsWith(prefix) ? storeId.slice(prefix.length) : undefined),
+      // The store keeps an upload's metadata in memory after the first read; the offset is the
+      // sum of its parts, listed from S3 (another instance may have written the last PATCH).
+      offsetOf: async (storeId) => {
+        try {
+          return (await store.getUpload(storeId)).offset;
+        } catch (error) {
+          if ((error as { status_code?: number }).status_code === 404 || isNotFound(error)) return undefined;
+          throw error;
+        }
+      },
+      // The store's Node-level write (multipart parts), fed through a pass-through it may tear
+      // down on failure, so the request itself is never destroyed before it is answered.
+      append: async (storeId, body, offset, signal) => {
+        const proxy = new PassThrough();
+        const feeding = pipeInto(body, proxy, signal);
+        feeding.catch(() => undefined);
+        const next = await store.write(proxy, storeId, offset);
+        await feeding;
+        return next;
+      },
     };
   }
 
