@@ -47,6 +47,7 @@ export function defaultConfig(): AppConfig {
     storage: {
       backend: 'local',
       root: defaultStorageRoot(DEFAULT_DATA_DIR),
+      local: { accel_redirect: '' },
       s3: {
         endpoint: '',
         region: 'us-east-1',

@@ -20,6 +20,7 @@ export const ENV_ALIASES: ReadonlyArray<{ name: string; key: string }> = [
   { name: 'DB_JOURNAL_MODE', key: 'app.database.journal_mode' },
   { name: 'STORAGE_BACKEND', key: 'app.storage.backend' },
   { name: 'STORAGE_ROOT', key: 'app.storage.root' },
+  { name: 'STORAGE_LOCAL_ACCEL_REDIRECT', key: 'app.storage.local.accel_redirect' },
   { name: 'S3_ENDPOINT', key: 'app.storage.s3.endpoint' },
   { name: 'S3_REGION', key: 'app.storage.s3.region' },
   { name: 'S3_BUCKET', key: 'app.storage.s3.bucket' },

@@ -437,6 +437,7 @@ function sampleFor(name: string, key: string, cwd: string): Sample {
     ROOM_LIMIT_MAX_TIMES_ENTERED: ['5000', 5000],
     REALTIME_MAX_CONNECTIONS: ['20000', 20_000],
     STORAGE_ROOT: ['/srv/blobs', '/srv/blobs'],
+    STORAGE_LOCAL_ACCEL_REDIRECT: ['/_elizabeth_files/', '/_elizabeth_files/'],
     S3_ENDPOINT: ['http://minio:9000', 'http://minio:9000'],
     JWT_SECRET: [SECRET_40, SECRET_40],
     JWT_LEEWAY_SECONDS: ['30s', 30],

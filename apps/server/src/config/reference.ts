@@ -26,6 +26,8 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'app.database.busy_timeout_ms': 'How long SQLite waits for a lock before failing.',
   'app.storage.backend': '`local` (files under `root`) or `s3` (any S3-compatible bucket).',
   'app.storage.root': 'Local storage directory; default `<data_dir>/storage`.',
+  'app.storage.local.accel_redirect':
+    'Off when empty. An nginx `internal` location (e.g. `/_elizabeth_files/`) that aliases the storage root: authorised downloads answer with `X-Accel-Redirect` and nginx sends the bytes (sendfile, ranges). Local backend only; docs/DEPLOYMENT.md.',
   'app.storage.s3.endpoint': 'S3 endpoint URL; empty = AWS.',
   'app.storage.s3.region': 'S3 region.',
   'app.storage.s3.bucket': 'S3 bucket (required with the s3 backend).',

@@ -72,6 +72,7 @@ export const CONFIG_SCHEMA: SchemaOf<AppConfig> = {
   storage: {
     backend: oneOf(['local', 's3']),
     root: str(),
+    local: { accel_redirect: str() },
     s3: {
       endpoint: str(),
       region: str(),

@@ -37,6 +37,13 @@ export interface AppConfig {
     backend: StorageBackend;
     /** Local storage root (files and tus partial uploads live below it). */
     root: string;
+    local: {
+      /**
+       * Internal location prefix of a reverse proxy (nginx `X-Accel-Redirect`) that serves the
+       * storage root; empty = the server streams downloads itself.
+       */
+      accel_redirect: string;
+    };
     s3: {
       endpoint: string;
       region: string;
