@@ -328,6 +328,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     authenticator,
     storage,
     accelRedirect: config.storage.local.accel_redirect,
+    presignSeconds: config.storage.s3.presign_downloads_seconds,
   });
   const uploads = new UploadsService({ db, config, clock, events, storage, blobs });
   const tusLocker = (): { locker?: Locker } => {

@@ -56,6 +56,7 @@ export function defaultConfig(): AppConfig {
         secret_access_key: '',
         force_path_style: true,
         prefix: '',
+        presign_downloads_seconds: 0,
       },
     },
     jwt: {

@@ -28,6 +28,7 @@ export const ENV_ALIASES: ReadonlyArray<{ name: string; key: string }> = [
   { name: 'S3_SECRET_ACCESS_KEY', key: 'app.storage.s3.secret_access_key' },
   { name: 'S3_FORCE_PATH_STYLE', key: 'app.storage.s3.force_path_style' },
   { name: 'S3_PREFIX', key: 'app.storage.s3.prefix' },
+  { name: 'S3_PRESIGN_DOWNLOADS_SECONDS', key: 'app.storage.s3.presign_downloads_seconds' },
   { name: 'JWT_SECRET', key: 'app.jwt.secret' },
   { name: 'JWT_TTL_SECONDS', key: 'app.jwt.ttl_seconds' },
   { name: 'JWT_LEEWAY_SECONDS', key: 'app.jwt.leeway_seconds' },

@@ -439,6 +439,7 @@ function sampleFor(name: string, key: string, cwd: string): Sample {
     STORAGE_ROOT: ['/srv/blobs', '/srv/blobs'],
     STORAGE_LOCAL_ACCEL_REDIRECT: ['/_elizabeth_files/', '/_elizabeth_files/'],
     S3_ENDPOINT: ['http://minio:9000', 'http://minio:9000'],
+    S3_PRESIGN_DOWNLOADS_SECONDS: ['1m', 60],
     JWT_SECRET: [SECRET_40, SECRET_40],
     JWT_LEEWAY_SECONDS: ['30s', 30],
     ROOM_DEFAULT_PASSWORD: ['hunter22', 'hunter22'],

@@ -52,6 +52,11 @@ export interface AppConfig {
       secret_access_key: string;
       force_path_style: boolean;
       prefix: string;
+      /**
+       * > 0: downloads answer 302 to a presigned S3 URL valid this long (the bytes never pass
+       * through the server); 0: the server streams them.
+       */
+      presign_downloads_seconds: number;
     };
   };
   jwt: {

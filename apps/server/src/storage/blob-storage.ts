@@ -64,6 +64,14 @@ export interface BlobStorage {
   put(key: string, body: Readable, options?: PutOptions): Promise<number>;
   /** Size of a stored blob, or undefined when there is none. */
   stat(key: string): Promise<BlobStat | undefined>;
+  /**
+   * S3 only: a presigned GET URL of the blob, valid for `expiresInSeconds`, whose answer carries
+   * the given `Content-Disposition` and `Content-Type` (response-content-* parameters).
+   */
+  downloadUrl?(
+    key: string,
+    options: { contentDisposition: string; contentType: string; expiresInSeconds: number },
+  ): Promise<string>;
   /** The bytes of a blob (or of one range of it), streamed. */
   read(key: string, range?: ByteRange): Promise<Readable>;
   /**
