@@ -10,6 +10,8 @@
 //   npm run bench -- --check       harness self-check: also fails when a row could not be measured;
 //                                  writes bench/results/check.json instead of latest.json
 //   --size <MiB>  --rounds <n>  --out <file>  override the defaults
+//   --node-flags="<flags>"        the server's Node flags instead of the binary's shebang ones
+//   --transfers-only               stop after the transfer rows (A/B runs of one change)
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, totalmem, tmpdir } from 'node:os';
@@ -48,6 +50,8 @@ const { values: args } = parseArgs({
     size: { type: 'string' },
     rounds: { type: 'string' },
     out: { type: 'string' },
+    'node-flags': { type: 'string' },
+    'transfers-only': { type: 'boolean', default: false },
   },
 });
 
@@ -75,9 +79,11 @@ const plan = {
 const outFile = args.out ?? join(root, 'bench/results', args.check ? 'check.json' : 'latest.json');
 
 const serverBin = join(root, 'apps/server/bin/elizabeth.js');
-/** Node flags from the `elizabeth` binary's shebang, so the bench runs the server as shipped. */
-const serverNodeFlags = readFileSync(serverBin, 'utf8')
-  .split('\n')[0]
+/**
+ * Node flags from the `elizabeth` binary's shebang, so the bench runs the server as shipped;
+ * `--node-flags "<flags>"` replaces them (A/B runs of a V8 flag, e.g. `--node-flags=""`).
+ */
+const serverNodeFlags = (args['node-flags'] ?? readFileSync(serverBin, 'utf8').split('\n')[0])
   .split(/\s+/)
   .filter((word) => word.startsWith('--'));
 const serverDist = join(root, 'apps/server/dist/index.js');
@@ -433,6 +439,10 @@ async function main() {
     note: 'max of VmRSS sampled every 50 ms and VmHWM',
   });
   const peer = await finishPeer(peerRun, sizeLabel, samples);
+  if (args['transfers-only']) {
+    await stop(server.handle);
+    return { machine, peer, samples };
+  }
 
   // ---- terminal client vs curl (scripts/bench/client.mjs) ---------------------------------------
   log(`terminal client: elizabeth push/pull of ${sizeLabel} vs curl, ${plan.rounds} round(s)`);

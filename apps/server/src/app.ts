@@ -323,7 +323,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const storage = deps.storage;
   const contents = new ContentsService({ db, config, clock, events, storage, blobs, authenticator });
-  await app.register(contentsRoutes, { contents, authenticator, storage });
+  await app.register(contentsRoutes, {
+    contents,
+    authenticator,
+    storage,
+    accelRedirect: config.storage.local.accel_redirect,
+    presignSeconds: config.storage.s3.presign_downloads_seconds,
+  });
   const uploads = new UploadsService({ db, config, clock, events, storage, blobs });
   const tusLocker = (): { locker?: Locker } => {
     if (deps.tusLocker) return { locker: deps.tusLocker };

@@ -47,6 +47,7 @@ export function defaultConfig(): AppConfig {
     storage: {
       backend: 'local',
       root: defaultStorageRoot(DEFAULT_DATA_DIR),
+      local: { accel_redirect: '' },
       s3: {
         endpoint: '',
         region: 'us-east-1',
@@ -55,6 +56,7 @@ export function defaultConfig(): AppConfig {
         secret_access_key: '',
         force_path_style: true,
         prefix: '',
+        presign_downloads_seconds: 0,
       },
     },
     jwt: {

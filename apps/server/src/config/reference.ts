@@ -26,6 +26,8 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'app.database.busy_timeout_ms': 'How long SQLite waits for a lock before failing.',
   'app.storage.backend': '`local` (files under `root`) or `s3` (any S3-compatible bucket).',
   'app.storage.root': 'Local storage directory; default `<data_dir>/storage`.',
+  'app.storage.local.accel_redirect':
+    'Off when empty. An nginx `internal` location (e.g. `/_elizabeth_files/`) that aliases the storage root: authorised downloads answer with `X-Accel-Redirect` and nginx sends the bytes (sendfile, ranges). Local backend only; docs/DEPLOYMENT.md.',
   'app.storage.s3.endpoint': 'S3 endpoint URL; empty = AWS.',
   'app.storage.s3.region': 'S3 region.',
   'app.storage.s3.bucket': 'S3 bucket (required with the s3 backend).',
@@ -33,6 +35,8 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'app.storage.s3.secret_access_key': 'S3 secret key.',
   'app.storage.s3.force_path_style': 'Path-style bucket URLs (MinIO and most self-hosted stores need it).',
   'app.storage.s3.prefix': 'Key prefix inside the bucket.',
+  'app.storage.s3.presign_downloads_seconds':
+    'Off when 0. Otherwise an authorised download answers `302` to a presigned S3 URL valid this long (keep it short, e.g. `60s`), with the file name and type as `response-content-disposition`/`-type`: the bytes go from S3 to the client, never through the server. S3 backend only.',
   'app.jwt.secret':
     'Signing secret, at least 32 characters; empty = generated once into `<data_dir>/jwt-secret` (mode 0600).',
   'app.jwt.ttl_seconds': 'Access-token lifetime (capped at the room expiry).',

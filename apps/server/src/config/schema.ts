@@ -72,6 +72,7 @@ export const CONFIG_SCHEMA: SchemaOf<AppConfig> = {
   storage: {
     backend: oneOf(['local', 's3']),
     root: str(),
+    local: { accel_redirect: str() },
     s3: {
       endpoint: str(),
       region: str(),
@@ -80,6 +81,7 @@ export const CONFIG_SCHEMA: SchemaOf<AppConfig> = {
       secret_access_key: str(),
       force_path_style: bool(),
       prefix: str(),
+      presign_downloads_seconds: duration(0),
     },
   },
   jwt: {

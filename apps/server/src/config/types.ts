@@ -37,6 +37,13 @@ export interface AppConfig {
     backend: StorageBackend;
     /** Local storage root (files and tus partial uploads live below it). */
     root: string;
+    local: {
+      /**
+       * Internal location prefix of a reverse proxy (nginx `X-Accel-Redirect`) that serves the
+       * storage root; empty = the server streams downloads itself.
+       */
+      accel_redirect: string;
+    };
     s3: {
       endpoint: string;
       region: string;
@@ -45,6 +52,11 @@ export interface AppConfig {
       secret_access_key: string;
       force_path_style: boolean;
       prefix: string;
+      /**
+       * > 0: downloads answer 302 to a presigned S3 URL valid this long (the bytes never pass
+       * through the server); 0: the server streams them.
+       */
+      presign_downloads_seconds: number;
     };
   };
   jwt: {

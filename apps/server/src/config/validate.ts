@@ -111,6 +111,13 @@ export function validateConfig(config: AppConfig, sources: Record<string, Config
     );
   }
 
+  const accel = storage.local.accel_redirect;
+  if (accel !== '' && !/^\/[A-Za-z0-9._~\-/]*\/$/.test(accel)) {
+    issue(
+      'app.storage.local.accel_redirect',
+      `must be a path that starts and ends with "/", e.g. /_elizabeth_files/, got "${accel}"`,
+    );
+  }
   if (storage.backend === 's3') {
     if (storage.s3.bucket.trim() === '')
       issue('app.storage.s3.bucket', 'is required when app.storage.backend is s3');

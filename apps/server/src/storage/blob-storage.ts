@@ -64,6 +64,14 @@ export interface BlobStorage {
   put(key: string, body: Readable, options?: PutOptions): Promise<number>;
   /** Size of a stored blob, or undefined when there is none. */
   stat(key: string): Promise<BlobStat | undefined>;
+  /**
+   * S3 only: a presigned GET URL of the blob, valid for `expiresInSeconds`, whose answer carries
+   * the given `Content-Disposition` and `Content-Type` (response-content-* parameters).
+   */
+  downloadUrl?(
+    key: string,
+    options: { contentDisposition: string; contentType: string; expiresInSeconds: number },
+  ): Promise<string>;
   /** The bytes of a blob (or of one range of it), streamed. */
   read(key: string, range?: ByteRange): Promise<Readable>;
   /**
@@ -92,4 +100,16 @@ export interface TusStoreBinding {
   storeIdOf(urlId: string): string;
   /** The URL segment of a data store id, or undefined if it is not one of ours. */
   urlIdOf(storeId: string): string | undefined;
+  /**
+   * The tus PATCH fast path (no Web streams, no metadata read per request). `offsetOf`: bytes
+   * stored so far of upload `storeId`, or undefined when there is no such upload.
+   */
+  offsetOf(storeId: string): Promise<number | undefined>;
+  /**
+   * Appends `body` at `offset` (the current offset) and resolves with the new offset. Never
+   * destroys `body` (the request must still be answered): a failure leaves it unpiped, paused.
+   * Bytes written before a failure or abort stay. `signal` ends the write early, keeping what
+   * arrived (another request took over the upload's lock).
+   */
+  append(storeId: string, body: Readable, offset: number, signal?: AbortSignal): Promise<number>;
 }

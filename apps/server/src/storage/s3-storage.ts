@@ -1,4 +1,5 @@
-import { type Readable, Transform } from 'node:stream';
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import {
@@ -25,6 +26,7 @@ import {
   TUS_KEY_PREFIX,
   type TusStoreBinding,
 } from './blob-storage.js';
+import { pipeInto } from './pipe-into.js';
 import { progressTap } from './progress-tap.js';
 
 /** Parts of 8 MiB, two in flight: at most ~16 MiB of a stream is held in memory per upload. */
@@ -61,6 +63,38 @@ export function s3ClientConfig(settings: S3Settings): S3ClientConfig {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   };
+}
+
+/** Percent-encoding as SigV4 wants it (RFC 3986: also !'()*). */
+const rfc3986 = (text: string) =>
+  encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/** SHA-256 / HMAC-SHA-256 in the shape the SigV4 signer takes. */
+class Sha256 {
+  private readonly hash: Hash | Hmac;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    const key =
+      secret === undefined
+        ? undefined
+        : typeof secret === 'string'
+          ? secret
+          : ArrayBuffer.isView(secret)
+            ? Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength)
+            : Buffer.from(secret);
+    this.hash = key === undefined ? createHash('sha256') : createHmac('sha256', key);
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(
+      typeof data === 'string'
+        ? data
+        : ArrayBuffer.isView(data)
+          ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+          : Buffer.from(data),
+    );
+  }
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(new Uint8Array(this.hash.digest()));
+  }
 }
 
 const isNotFound = (error: unknown): boolean => {
@@ -102,6 +136,51 @@ export class S3Storage implements BlobStorage {
 
   private objectKey(key: string): string {
     return this.prefix + key;
+  }
+
+  /** SigV4 query signing as the SDK's presigner does it (unsigned payload), for GET only. */
+  async downloadUrl(
+    key: string,
+    options: { contentDisposition: string; contentType: string; expiresInSeconds: number },
+  ): Promise<string> {
+    const { SignatureV4 } = await import('@smithy/signature-v4');
+    const config = this.client.config;
+    const [credentials, region] = await Promise.all([config.credentials(), config.region()]);
+    const endpoint = new URL(this.settings.endpoint || `https://s3.${region}.amazonaws.com`);
+    const pathStyle = this.settings.force_path_style;
+    const hostname = pathStyle ? endpoint.hostname : `${this.bucket}.${endpoint.hostname}`;
+    const host = endpoint.port ? `${hostname}:${endpoint.port}` : hostname;
+    const objectPath = this.objectKey(key).split('/').map(rfc3986).join('/');
+    const base = endpoint.pathname.replace(/\/+$/, '');
+    const path = pathStyle ? `${base}/${rfc3986(this.bucket)}/${objectPath}` : `${base}/${objectPath}`;
+    const signer = new SignatureV4({
+      credentials,
+      region,
+      service: 's3',
+      sha256: Sha256,
+      uriEscapePath: false,
+    });
+    const signed = await signer.presign(
+      {
+        method: 'GET',
+        protocol: endpoint.protocol,
+        hostname,
+        ...(endpoint.port ? { port: Number(endpoint.port) } : {}),
+        path,
+        query: {
+          'response-content-disposition': options.contentDisposition,
+          'response-content-type': options.contentType,
+        },
+        headers: { host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+      },
+      { expiresIn: options.expiresInSeconds },
+    );
+    const query = Object.entries(signed.query ?? {})
+      .flatMap(([name, value]) =>
+        (Array.isArray(value) ? value : [value]).map((v) => `${rfc3986(name)}=${rfc3986(String(v))}`),
+      )
+      .join('&');
+    return `${endpoint.protocol}//${host}${path}?${query}`;
   }
 
   async check(): Promise<void> {
@@ -250,17 +329,38 @@ export class S3Storage implements BlobStorage {
   async createTusStore(options: { expirationMs: number }): Promise<TusStoreBinding> {
     const { S3Store } = await import('@tus/s3-store');
     const prefix = this.prefix + TUS_KEY_PREFIX;
+    const store = new S3Store({
+      partSize: PART_SIZE,
+      // Tags mark finished uploads for bucket lifecycle rules; not every S3 clone has tagging.
+      useTags: false,
+      maxConcurrentPartUploads: QUEUE_SIZE,
+      expirationPeriodInMilliseconds: options.expirationMs,
+      s3ClientConfig: { ...s3ClientConfig(this.settings), bucket: this.bucket },
+    });
     return {
-      store: new S3Store({
-        partSize: PART_SIZE,
-        // Tags mark finished uploads for bucket lifecycle rules; not every S3 clone has tagging.
-        useTags: false,
-        maxConcurrentPartUploads: QUEUE_SIZE,
-        expirationPeriodInMilliseconds: options.expirationMs,
-        s3ClientConfig: { ...s3ClientConfig(this.settings), bucket: this.bucket },
-      }),
+      store,
       storeIdOf: (urlId) => prefix + urlId,
       urlIdOf: (storeId) => (storeId.startsWith(prefix) ? storeId.slice(prefix.length) : undefined),
+      // The store keeps an upload's metadata in memory after the first read; the offset is the
+      // sum of its parts, listed from S3 (another instance may have written the last PATCH).
+      offsetOf: async (storeId) => {
+        try {
+          return (await store.getUpload(storeId)).offset;
+        } catch (error) {
+          if ((error as { status_code?: number }).status_code === 404 || isNotFound(error)) return undefined;
+          throw error;
+        }
+      },
+      // The store's Node-level write (multipart parts), fed through a pass-through it may tear
+      // down on failure, so the request itself is never destroyed before it is answered.
+      append: async (storeId, body, offset, signal) => {
+        const proxy = new PassThrough();
+        const feeding = pipeInto(body, proxy, signal);
+        feeding.catch(() => undefined);
+        const next = await store.write(proxy, storeId, offset);
+        await feeding;
+        return next;
+      },
     };
   }
 

@@ -90,23 +90,26 @@ class FaultyStorage implements BlobStorage {
   async createTusStore(options: { expirationMs: number }): Promise<TusStoreBinding> {
     const binding = await this.inner.createTusStore(options);
     const store = binding.store;
-    const write = store.write.bind(store);
-    store.write = async (readable: Readable, id: string, offset: number) => {
+    // As fs would: the store's own write fails, the request stream is left to the caller.
+    const failing = (readable: Readable) => {
       const fault = this.fault;
-      if (!fault) return write(readable, id, offset);
-      // As fs would: the store's own write pipeline fails, the request stream is left to tus.
+      if (!fault) return readable;
       let seen = 0;
       const limit = this.failAfter;
-      const failing = new Transform({
+      const transform = new Transform({
         transform(chunk: Buffer, _enc, done) {
           seen += chunk.length;
           if (seen > limit) done(errnoError(fault));
           else done(null, chunk);
         },
       });
-      readable.pipe(failing);
-      return write(failing, id, offset);
+      return readable.pipe(transform);
     };
+    const write = store.write.bind(store);
+    store.write = (readable: Readable, id: string, offset: number) => write(failing(readable), id, offset);
+    // The PATCH fast path writes through the binding, not the tus store.
+    const append = binding.append.bind(binding);
+    binding.append = (id, body, offset, signal) => append(id, failing(body), offset, signal);
     return binding;
   }
 }

@@ -210,6 +210,7 @@ export async function startS3(): Promise<TestS3> {
       secret_access_key: 'S3RVER',
       force_path_style: true,
       prefix: 'elz/',
+      presign_downloads_seconds: 0,
     },
     faults,
     dir,

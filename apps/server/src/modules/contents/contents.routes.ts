@@ -35,6 +35,13 @@ export interface ContentsRoutesOptions {
   contents: ContentsService;
   authenticator: SessionAuthenticator;
   storage: BlobStorage;
+  /**
+   * `storage.local.accel_redirect`: the proxy's internal location of the storage root, or ''.
+   * When set (local backend), authorised GETs answer with `X-Accel-Redirect` and no bytes.
+   */
+  accelRedirect?: string;
+  /** `storage.s3.presign_downloads_seconds`: > 0 answers authorised GETs with a 302 to S3. */
+  presignSeconds?: number;
 }
 
 const errors = errorResponses(400, 401, 403, 404, 410, 413);
@@ -50,10 +57,11 @@ const requireToken = async (request: FastifyRequest) => {
 /** API.md §3: contents of a room, downloads and the room archive. */
 export const contentsRoutes: FastifyPluginAsyncZod<ContentsRoutesOptions> = async (
   app,
-  { contents, authenticator, storage },
+  { contents, authenticator, storage, accelRedirect = '', presignSeconds = 0 },
 ) => {
   const withToken = requireRoomToken(authenticator);
   const room = `${API_PREFIX}/rooms/:name`;
+  const accel = storage.kind === 'local' ? accelRedirect : '';
 
   app.get(
     `${room}/contents`,
@@ -187,6 +195,8 @@ export const contentsRoutes: FastifyPluginAsyncZod<ContentsRoutesOptions> = asyn
         mimeType: content.mime_type ?? 'application/octet-stream',
         fileName: content.file_name ?? `file-${content.id}`,
         disposition: request.query.disposition ?? 'attachment',
+        accel,
+        presignSeconds: storage.kind === 's3' ? presignSeconds : 0,
       });
     },
   });
@@ -228,6 +238,10 @@ interface BlobResponse {
   mimeType: string;
   fileName: string;
   disposition: 'attachment' | 'inline';
+  /** The proxy's internal location of the storage root ('' = stream the bytes here). */
+  accel: string;
+  /** > 0: answer with a 302 to a presigned URL valid this long (S3). */
+  presignSeconds: number;
 }
 
 async function sendBlob(request: FastifyRequest, reply: FastifyReply, blob: BlobResponse) {
@@ -251,6 +265,22 @@ async function sendBlob(request: FastifyRequest, reply: FastifyReply, blob: Blob
   if (notModified) return reply.code(304).send();
 
   reply.type(blob.mimeType);
+  if (blob.accel !== '' && request.method === 'GET') {
+    // Authorised: the proxy sends the file itself (sendfile; it answers ranges and If-Range).
+    // It keeps Content-Type, Content-Disposition, Cache-Control and Accept-Ranges from here; its
+    // internal location adds the other safe headers (docs/DEPLOYMENT.md).
+    const path = blob.key.split('/').map(encodeURIComponent).join('/');
+    return reply.header('X-Accel-Redirect', `${blob.accel}${path}`).send();
+  }
+  if (blob.presignSeconds > 0 && blob.storage.downloadUrl && request.method === 'GET') {
+    // Authorised: S3 sends the bytes (and answers ranges); the URL names the file and its type.
+    const url = await blob.storage.downloadUrl(blob.key, {
+      contentDisposition: contentDisposition(blob.fileName, { type: blob.disposition }),
+      contentType: blob.mimeType,
+      expiresInSeconds: blob.presignSeconds,
+    });
+    return reply.code(302).header('Location', url).header('Cache-Control', 'no-store').send();
+  }
   // `If-Range` with another validator means the client's partial copy is stale: send it all.
   const ifRange = headers['if-range'];
   const fresh =

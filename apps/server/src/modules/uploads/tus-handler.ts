@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 
 import { API_PREFIX, type ErrorCode } from '@elizabeth/protocol';
 import type { Locker, Server, Upload } from '@tus/server';
@@ -11,6 +11,22 @@ import { AppError } from '../../lib/errors.js';
 import type { TusStoreBinding } from '../../storage/blob-storage.js';
 import type { RoomAuth } from '../sessions/session-auth.js';
 import type { UploadsService } from './uploads.service.js';
+
+/** How long a PATCH keeps writing after another request asked for its lock (@tus/server's default). */
+const LOCK_DRAIN_MS = 3000;
+
+/** Passes at most `limit` bytes; more is a 413 (a chunked PATCH beyond the declared length). */
+function limitTo(limit: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      if (seen > limit)
+        done(new AppError('PAYLOAD_TOO_LARGE', `The upload has ${limit} bytes left of its Upload-Length`));
+      else done(null, chunk);
+    },
+  });
+}
 
 /** Upload ids in URLs: 128 random bits, hex. */
 export const TUS_ID = /^[0-9a-f]{32}$/;
@@ -25,12 +41,16 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
   460: 'VALIDATION_ERROR',
+  // An extension the server does not offer (concatenation, deferred length): the request is wrong.
+  501: 'VALIDATION_ERROR',
   503: 'SERVICE_UNAVAILABLE',
 };
 
 /** What a request carries into the tus hooks, which only see the Web `Request`. */
 interface TusCall {
   auth?: RoomAuth;
+  /** The upload collection's path, from the route's parameters (never the request target). */
+  collection?: string;
   createdId?: string;
   finishedId?: string;
   failure?: AppError;
@@ -50,6 +70,9 @@ const forTus = (error: AppError) =>
  */
 export class TusHandler {
   private server?: Promise<Server>;
+  private binding?: TusStoreBinding;
+  /** The one locker of @tus/server and of the PATCH fast path (they must exclude each other). */
+  private locker?: Locker;
   private readonly calls = new WeakMap<Request, TusCall>();
   private readonly current = new AsyncLocalStorage<TusCall>();
 
@@ -67,18 +90,24 @@ export class TusHandler {
 
   private async createServer(): Promise<Server> {
     const { deps } = this;
-    const [{ Server }, binding] = await Promise.all([import('@tus/server'), deps.binding()]);
+    const [{ Server, MemoryLocker }, binding] = await Promise.all([import('@tus/server'), deps.binding()]);
+    this.binding = binding;
+    this.locker = deps.locker ?? new MemoryLocker();
+    // Tus-Extension lists what the store offers; deferred lengths are refused (onUploadCreate).
+    binding.store.extensions = binding.store.extensions.filter((e) => e !== 'creation-defer-length');
     return new Server({
       path: `${API_PREFIX}/rooms/uploads`,
       datastore: this.recordingWrites(binding.store),
-      ...(deps.locker ? { locker: deps.locker } : {}),
+      locker: this.locker,
       maxSize: deps.maxFileSize,
       disableTerminationForFinishedUploads: true,
       namingFunction: () => binding.storeIdOf(randomBytes(16).toString('hex')),
       getFileIdFromRequest: (_req, lastPath) =>
         lastPath !== undefined && TUS_ID.test(lastPath) ? binding.storeIdOf(lastPath) : undefined,
+      // From the route's parameters and `server.public_url` only: an absolute-form request
+      // target (`POST http://other.example/… HTTP/1.1`) must not choose the host.
       generateUrl: (req, { id }) => {
-        const collection = new URL(req.url).pathname.replace(/\/+$/, '');
+        const collection = this.calls.get(req)?.collection ?? '';
         return `${deps.publicUrl.replace(/\/+$/, '')}${collection}/${binding.urlIdOf(id) ?? ''}`;
       },
       onUploadCreate: async (req, upload) => {
@@ -143,6 +172,112 @@ export class TusHandler {
     return forTus(appError);
   }
 
+  private async tusServer(): Promise<Server> {
+    this.server ??= this.createServer();
+    return this.server.catch((error: unknown) => {
+      this.server = undefined;
+      throw error;
+    });
+  }
+
+  /**
+   * tus PATCH on the fast path: the Node request stream goes straight into the upload's file
+   * (local) or multipart part (S3), with no Web-stream bridge and no metadata read (the size
+   * and expiry come from the reservation the route has just checked; the offset is the file's
+   * length, or the S3 parts' sum). Same answers as @tus/server's PATCH: 204 with the new
+   * `Upload-Offset`, 409 on an offset mismatch, 413 beyond the declared length; the same lock
+   * (Redis across instances), handed over after `LOCK_DRAIN_MS` when another request asks for it.
+   */
+  async patch(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    urlId: string,
+    upload: { size: number; expiresAt: number },
+  ): Promise<FastifyReply> {
+    const raw = request.raw;
+    const headers = request.headers;
+    const closing = { headers: { 'Tus-Resumable': '1.0.0', Connection: 'close' } };
+    const refuse = (code: ErrorCode, message: string) => {
+      // Nothing of the body was read: drain it and let the connection go after the answer.
+      if (!raw.complete) raw.resume();
+      return new AppError(code, message, closing);
+    };
+    if (headers['tus-resumable'] !== '1.0.0')
+      throw refuse('VALIDATION_ERROR', 'Tus-Resumable 1.0.0 required');
+    const offsetHeader = headers['upload-offset'];
+    const offset = Number(offsetHeader);
+    if (
+      typeof offsetHeader !== 'string' ||
+      !Number.isSafeInteger(offset) ||
+      offset < 0 ||
+      String(offset) !== offsetHeader
+    ) {
+      throw refuse('VALIDATION_ERROR', 'Invalid or missing Upload-Offset');
+    }
+    if (headers['upload-length'] !== undefined) {
+      throw refuse(
+        'VALIDATION_ERROR',
+        'Upload-Length is set at creation (deferred lengths are not supported)',
+      );
+    }
+    await this.tusServer();
+    const binding = this.binding!;
+    const storeId = binding.storeIdOf(urlId);
+    const lock = this.locker!.newLock(storeId);
+    const handOver = new AbortController();
+    const cancelled = new AbortController();
+    let drain: NodeJS.Timeout | undefined;
+    await lock.lock(cancelled.signal, () => {
+      drain ??= setTimeout(() => handOver.abort(), LOCK_DRAIN_MS);
+    });
+    let next: number;
+    try {
+      const current = await binding.offsetOf(storeId);
+      if (current === undefined) throw refuse('NOT_FOUND', 'Upload not found');
+      if (current !== offset) {
+        throw refuse('CONFLICT', `Upload-Offset ${offset} is not the upload's offset (${current})`);
+      }
+      const remaining = upload.size - offset;
+      const declared = headers['content-length'];
+      const length = declared === undefined ? undefined : Number(declared);
+      if (length !== undefined && length > remaining) {
+        throw refuse('PAYLOAD_TOO_LARGE', `The upload has ${remaining} bytes left of its Upload-Length`);
+      }
+      // Node's parser stops at Content-Length; only a chunked body needs counting.
+      const body = length === undefined ? raw.pipe(limitTo(remaining)) : raw;
+      try {
+        next = await binding.append(storeId, body, offset, handOver.signal);
+      } catch (error) {
+        if (!raw.complete) raw.resume();
+        const code = (error as NodeJS.ErrnoException | null)?.code;
+        // The client went away mid-body: what arrived is kept (HEAD tells the offset).
+        if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE') {
+          throw new AppError('VALIDATION_ERROR', 'The request ended before its body did', closing);
+        }
+        const appError = toAppError(error);
+        throw new AppError(appError.code, appError.message, {
+          ...closing,
+          headers: { ...closing.headers, ...appError.headers },
+        });
+      }
+    } finally {
+      clearTimeout(drain);
+      await lock.unlock();
+    }
+    const finished = next === upload.size;
+    if (finished) {
+      await this.deps.uploads.finishTus(urlId, next);
+      await this.deps.uploads.dropTusMetadata(urlId).catch(() => undefined);
+    }
+    reply.code(204).header('Tus-Resumable', '1.0.0').header('Upload-Offset', String(next));
+    if (!finished) reply.header('Upload-Expires', new Date(upload.expiresAt).toUTCString());
+    if (handOver.signal.aborted || !raw.complete) {
+      reply.header('Connection', 'close');
+      raw.resume();
+    }
+    return reply.send();
+  }
+
   /**
    * Hands one authenticated request to tus and sends its answer through Fastify. `beforeReply`
    * runs after tus succeeded and before the client hears so (termination releases its quota
@@ -167,18 +302,20 @@ export class TusHandler {
       init.body = Readable.toWeb(raw) as ReadableStream<Uint8Array>;
       init.duplex = 'half';
     }
-    const web = new Request(`http://localhost${raw.url ?? '/'}`, init);
+    // Only the path and query of the target: in absolute form it also names a host.
+    const target = new URL(raw.url ?? '/', 'http://localhost');
+    const web = new Request(`http://localhost${target.pathname}${target.search}`, init);
     // What srvx's Node adapter provides: @tus/server then aborts the write (keeping the bytes
     // already stored) the moment the client's connection drops, instead of when a lock times out.
     Object.defineProperty(web, 'runtime', { value: { name: 'node', node: { req: raw, res: reply.raw } } });
-    const call: TusCall = auth ? { auth } : {};
+    const { name } = request.params as { name?: string };
+    const call: TusCall = {
+      ...(auth ? { auth } : {}),
+      collection: `${API_PREFIX}/rooms/${encodeURIComponent(name ?? '')}/uploads`,
+    };
     this.calls.set(web, call);
 
-    this.server ??= this.createServer();
-    const server = await this.server.catch((error: unknown) => {
-      this.server = undefined;
-      throw error;
-    });
+    const server = await this.tusServer();
     const response = await this.current.run(call, () => server.handleWeb(web));
     const body = await response.text();
     if (hasBody && !raw.complete) {

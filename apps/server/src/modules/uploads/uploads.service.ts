@@ -246,7 +246,8 @@ export class UploadsService {
           onProgress: (bytes) => {
             if (previous + bytes > maxRequest)
               throw new AppError('PAYLOAD_TOO_LARGE', `Upload requests are limited to ${maxRequest} bytes`);
-            return grow(previous + bytes);
+            // Synchronous while the bytes fit what is reserved: no promise per chunk.
+            if (previous + bytes > reserved) return grow(previous + bytes);
           },
         });
         if (file.truncated()) throw tooLarge(maxFile);
@@ -382,8 +383,11 @@ export class UploadsService {
     });
   }
 
-  /** Before tus touches upload `urlId`: it must be a live upload of this room. */
-  async checkTusAccess(auth: RoomAuth, urlId: string): Promise<void> {
+  /**
+   * Before tus touches upload `urlId`: it must be a live upload of this room. Returns its
+   * declared size and expiry (the PATCH fast path needs nothing else of its metadata).
+   */
+  async checkTusAccess(auth: RoomAuth, urlId: string): Promise<{ size: number; expiresAt: number }> {
     requireContentPermission(auth, Permission.EDIT);
     const reservation = await uploadsRepository.findByUploadId(this.deps.db, urlId);
     if (!reservation || reservation.room_id !== auth.room.id || reservation.kind !== 'tus') {
@@ -391,6 +395,8 @@ export class UploadsService {
     }
     if (reservation.consumed_at !== null) throw conflict('This upload is already finished');
     if (reservation.expires_at <= this.now) throw notFound('This upload has expired');
+    const size = parseManifest(reservation.manifest).files[0]?.size ?? reservation.reserved_size;
+    return { size, expiresAt: reservation.expires_at };
   }
 
   /** The last byte of upload `urlId` arrived: it becomes a content of its room. */
