@@ -6,7 +6,7 @@ import { ArrowRight, Clock, Dices, FileUp, Lock, MessageSquareText, SlidersHoriz
 import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
 
 import { getApi, isApiError } from '@/lib/api-client';
-import { Permission } from '@/lib/api-types';
+import { Permission } from '@elizabeth/protocol/constants';
 import { useConfig } from '@/lib/config';
 import { errorMessage } from '@/lib/errors';
 import { formatBytes } from '@/lib/format';
@@ -379,7 +379,7 @@ function CreateForm() {
             />
           </Field>
         </div>
-        <fieldset className="flex flex-col gap-2">
+        <fieldset className="flex flex-col gap-2" data-testid="create-room-permissions">
           <legend className="mb-1.5 text-[0.8125rem] font-medium">{t('create.permissions')}</legend>
           {(['edit', 'share', 'delete'] as const).map((perm) => (
             <div key={perm} className="flex items-center justify-between gap-3">
