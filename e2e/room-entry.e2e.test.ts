@@ -212,4 +212,32 @@ describeWithService('Chromium + built web app', browserAvailability(), 'entering
     await zh.getByTestId('room-blocked-not_enterable').waitFor();
     expect(await zh.getByTestId('room-blocked-reason').textContent()).toMatch(/上限/);
   });
+  it('polish: "Create room" on an empty name makes one up; a taken name offers "Join it"', async () => {
+    const page = await newPage();
+    await open(page, '/');
+    await page.getByTestId('create-room-submit').click();
+    await page.getByTestId('room-workspace').waitFor();
+    const made = decodeURIComponent(new URL(page.url()).pathname.slice(1));
+    expect(made).toMatch(/^[a-z]+-[a-z]+-\d{4}$/);
+
+    await createRoom('e2e-taken-room');
+    await open(page, '/');
+    await page.getByTestId('create-room-name').fill('e2e-taken-room');
+    await page.getByTestId('create-room-submit').click();
+    await page.getByTestId('create-room-join').click();
+    await page.waitForURL(`${suite.server.url}/e2e-taken-room`);
+    await page.getByTestId('room-workspace').waitFor();
+  });
+  it('creating a room with Share off lands at its private address with a working session', async () => {
+    const page = await newPage();
+    await open(page, '/');
+    await page.getByTestId('create-room-name').fill('e2e-born-private');
+    await page.getByTestId('create-room-options-toggle').click();
+    await page.getByTestId('create-room-perm-share').click();
+    await page.getByTestId('create-room-submit').click();
+    await page.waitForURL(/\/e2e-born-private_[A-Za-z0-9]{12}$/);
+    await page.getByTestId('room-workspace').waitFor();
+    await post(page, 'born private');
+    expect(Object.keys(await page.evaluate(storedTokens))).toHaveLength(1);
+  });
 });
