@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
+import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 
 import { describeWithService } from '../apps/server/test/support/services.js';
@@ -9,6 +10,7 @@ import {
   browserSuite,
   collectErrors,
   DESKTOP,
+  ensureRoom,
   PHONE,
   screenshotPath,
 } from './support/harness.js';
@@ -70,6 +72,7 @@ describeWithService('Chromium + built web app', browserAvailability(), 'web app 
 
   it('uses tabs on a phone', async () => {
     const page = await newPage({ viewport: PHONE });
+    await ensureRoom(suite.server.url, 'e2e-phone');
     await page.goto(`${suite.server.url}/e2e-phone`);
     await page.getByTestId('room-workspace').waitFor();
     expect(await page.getByTestId('mobile-tabs').isVisible()).toBe(true);
@@ -79,42 +82,71 @@ describeWithService('Chromium + built web app', browserAvailability(), 'web app 
     await expect.poll(() => page.getByTestId('left-panel').isVisible()).toBe(true);
   });
 
-  for (const path of ['/', '/e2e-axe']) {
+  /** Serious or critical axe violations on the page as it is now. */
+  async function axeViolations(page: Page, within?: string) {
+    await page.evaluate(AXE_SOURCE);
+    const violations = await page.evaluate(async (selector) => {
+      type AxeResult = {
+        violations: Array<{ id: string; impact: string; nodes: Array<{ target: unknown }> }>;
+      };
+      const axe = (globalThis as unknown as { axe: { run: (context?: unknown) => Promise<AxeResult> } }).axe;
+      const result = await (selector ? axe.run({ include: [selector] }) : axe.run());
+      return result.violations.map((v) => ({
+        id: v.id,
+        impact: v.impact,
+        targets: JSON.stringify(v.nodes.map((n) => n.target)),
+      }));
+    }, within);
+    return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  }
+
+  for (const [path, ready] of [
+    ['/', 'create-room-name'],
+    ['/e2e-axe', 'room-workspace'],
+    ['/e2e-axe-missing', 'room-missing'],
+    ['/e2e-axe/nested', 'room-blocked-invalid'],
+  ] as const) {
     it(`has no serious or critical accessibility violations on ${path}`, async () => {
       const page = await newPage({ bypassCSP: true });
+      if (path === '/e2e-axe') await ensureRoom(suite.server.url, 'e2e-axe');
       await page.goto(`${suite.server.url}${path}`);
-      if (path !== '/') await page.getByTestId('room-workspace').waitFor();
-      await page.evaluate(AXE_SOURCE);
-      const violations = await page.evaluate(async () => {
-        type AxeResult = {
-          violations: Array<{ id: string; impact: string; nodes: Array<{ target: unknown }> }>;
-        };
-        const axe = (globalThis as unknown as { axe: { run: () => Promise<AxeResult> } }).axe;
-        const result = await axe.run();
-        return result.violations.map((v) => ({
-          id: v.id,
-          impact: v.impact,
-          targets: JSON.stringify(v.nodes.map((n) => n.target)),
-        }));
-      });
-      expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+      await page.getByTestId(ready).waitFor();
+      expect(await axeViolations(page)).toEqual([]);
     });
   }
 
-  it('saves screenshots of home and room, desktop and phone, in both languages', async () => {
+  it('has no serious or critical accessibility violations in the Share-off confirmation', async () => {
+    const page = await newPage({ bypassCSP: true });
+    await ensureRoom(suite.server.url, 'e2e-axe-share');
+    await page.goto(`${suite.server.url}/e2e-axe-share`);
+    await page.getByTestId('perm-share').click();
+    await page.getByTestId('share-off-dialog').waitFor();
+    expect(await axeViolations(page, '[data-testid="share-off-dialog"]')).toEqual([]);
+  });
+
+  it('saves screenshots of home, room and "create it?", desktop and phone, en and zh, light and dark', async () => {
+    await ensureRoom(suite.server.url, 'e2e-screens');
     for (const locale of ['en-US', 'zh-CN']) {
       for (const [device, viewport] of [
         ['desktop', DESKTOP],
         ['phone', PHONE],
       ] as const) {
-        const page = await newPage({ viewport, locale });
-        const lang = locale.startsWith('zh') ? 'zh' : 'en';
-        await page.goto(suite.server.url);
-        await page.screenshot({ path: screenshotPath(`home-${device}-${lang}`), fullPage: true });
-        await page.goto(`${suite.server.url}/e2e-screens`);
-        await page.getByTestId('room-workspace').waitFor();
-        await page.screenshot({ path: screenshotPath(`room-${device}-${lang}`), fullPage: true });
+        for (const colorScheme of ['light', 'dark'] as const) {
+          const page = await newPage({ viewport, locale, colorScheme });
+          const name = (what: string) =>
+            screenshotPath(`${what}-${device}-${locale.startsWith('zh') ? 'zh' : 'en'}-${colorScheme}`);
+          await page.goto(suite.server.url);
+          await page.getByTestId('create-room-name').waitFor();
+          await page.screenshot({ path: name('home'), fullPage: true });
+          await page.goto(`${suite.server.url}/e2e-screens`);
+          await page.getByTestId('room-workspace').waitFor();
+          await page.screenshot({ path: name('room'), fullPage: true });
+          await page.goto(`${suite.server.url}/e2e-no-such-room`);
+          await page.getByTestId('room-missing').waitFor();
+          await page.screenshot({ path: name('missing'), fullPage: true });
+          await page.close();
+        }
       }
     }
-  });
+  }, 300_000);
 });

@@ -11,6 +11,7 @@ import {
   apiSession,
   browserAvailability,
   browserSuite,
+  ensureRoom,
   makePdf,
   makePng,
   sha256OfFile,
@@ -54,6 +55,7 @@ describeWithService('Chromium + built web app', browserAvailability(), 'room flo
         });
       });
     });
+    await ensureRoom(suite.server.url, room);
     await page.goto(`${suite.server.url}/${encodeURIComponent(room)}`);
     await page.getByTestId('room-workspace').waitFor();
     await acked;

@@ -58,6 +58,7 @@ export interface PageOptions {
   locale?: string;
   /** Turns the page's CSP off, to test the app's own defences alone. */
   bypassCSP?: boolean;
+  colorScheme?: 'light' | 'dark';
 }
 
 export interface BrowserSuite {
@@ -67,13 +68,16 @@ export interface BrowserSuite {
   newPage: (options?: PageOptions) => Promise<Page>;
 }
 
-/** Registers hooks that start a real server and Chromium for the enclosing suite and close them after it. */
-export function browserSuite(): BrowserSuite {
+/**
+ * Registers hooks that start a real server (with `env` on top of the defaults) and Chromium for
+ * the enclosing suite and close them after it.
+ */
+export function browserSuite(env: Record<string, string> = {}): BrowserSuite {
   let server: E2EServer | undefined;
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
   beforeAll(async () => {
-    server = await startE2EServer();
+    server = await startE2EServer(env);
     browser = await launchBrowser();
   });
   afterAll(async () => {
@@ -93,6 +97,7 @@ export function browserSuite(): BrowserSuite {
         locale: options.locale ?? 'en-US',
         acceptDownloads: true,
         ...(options.bypassCSP ? { bypassCSP: true } : {}),
+        ...(options.colorScheme ? { colorScheme: options.colorScheme } : {}),
       });
       contexts.push(context);
       const page = await context.newPage();
@@ -296,6 +301,15 @@ export function makePdf(text: string): Buffer {
   for (const offset of offsets) body += `${String(offset).padStart(10, '0')} 00000 n \n`;
   body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
   return Buffer.from(body, 'latin1');
+}
+
+/**
+ * Makes sure `room` exists (the API's zero-step GET): the web app no longer creates a room just
+ * because its address was opened, it asks first.
+ */
+export async function ensureRoom(base: string, room: string): Promise<void> {
+  const response = await fetch(`${base}/api/v1/rooms/${encodeURIComponent(room)}`);
+  if (!response.ok) throw new Error(`GET /rooms/${room} → ${response.status} ${await response.text()}`);
 }
 
 /** A new session of `room` through the API (counts one entry), for checks made outside the browser. */

@@ -318,7 +318,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : new AttemptLimiter(clock, attemptWindowMs),
     isConnected: (jti) => gateway.isConnected(jti),
   });
-  await app.register(roomsRoutes, { rooms, authenticator });
+  await app.register(roomsRoutes, { rooms, sessions, authenticator });
   await app.register(sessionsRoutes, { sessions, authenticator });
 
   const storage = deps.storage;

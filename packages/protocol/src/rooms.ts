@@ -1,9 +1,5 @@
 import { z } from 'zod';
 
-/** Permission bits of a room and of a token. */
-export const Permission = { VIEW: 1, EDIT: 2, SHARE: 4, DELETE: 8 } as const;
-export const ALL_PERMISSIONS = 15;
-
 export const Timestamp = z
   .string()
   .meta({ description: 'RFC 3339 UTC with milliseconds', example: '2026-11-28T10:00:00.000Z' });
@@ -28,6 +24,15 @@ export const RoomView = z
 export type RoomView = z.infer<typeof RoomView>;
 
 export const RoomNameParams = z.object({ name: z.string().max(200) });
+
+/** `GET /rooms/{name}?create=false` looks a room up without creating it (the web app's check). */
+export const RoomLookupQuery = z.object({
+  create: z
+    .enum(['true', 'false'])
+    .optional()
+    .meta({ description: '`false`: answer 404 (or 410 for a recently purged room) instead of creating it' }),
+});
+export type RoomLookupQuery = z.infer<typeof RoomLookupQuery>;
 
 const Password = z.string().max(1000);
 

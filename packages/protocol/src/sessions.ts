@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { Timestamp } from './rooms.js';
+import { RoomView, Timestamp } from './rooms.js';
 
 export const TokenClaims = z
   .object({
@@ -37,6 +37,15 @@ export const IssueTokenResponse = z
   })
   .meta({ id: 'IssueTokenResponse' });
 export type IssueTokenResponse = z.infer<typeof IssueTokenResponse>;
+
+/**
+ * `POST /rooms/{name}/permissions`: the room, and when the change moved its address (Share
+ * off or on) a session for the new address replacing the caller's, so its owner keeps working.
+ */
+export const UpdatePermissionsResponse = RoomView.extend({ session: IssueTokenResponse.optional() }).meta({
+  id: 'UpdatePermissionsResponse',
+});
+export type UpdatePermissionsResponse = z.infer<typeof UpdatePermissionsResponse>;
 
 export const ValidateTokenBody = z.object({ token: Jwt }).meta({ id: 'ValidateTokenBody' });
 export const ValidateTokenResponse = z.object({ claims: TokenClaims }).meta({ id: 'ValidateTokenResponse' });

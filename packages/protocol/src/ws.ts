@@ -94,6 +94,8 @@ export const WsRoomUpdatedPayload = z.object({
   reason: z.enum(['settings_changed', 'permissions_changed', 'address_changed']),
 });
 export const WsErrorPayload = z.object({ code: z.string(), message: z.string() });
+/** The room's session list changed (a new session, or sessions revoked): managers refetch it. */
+export const WsSessionsChangedPayload = z.object({ reason: z.enum(['session_created', 'sessions_revoked']) });
 
 export const WsConnectAckFrame = frame('connect_ack', WsConnectAckPayload).meta({ id: 'WsConnectAckFrame' });
 export const WsContentCreatedFrame = frame('content_created', WsContentPayload);
@@ -102,6 +104,7 @@ export const WsContentDeletedFrame = frame('content_deleted', WsContentPayload);
 export const WsRoomUpdatedFrame = frame('room_updated', WsRoomUpdatedPayload);
 export const WsUserJoinedFrame = frame('user_joined', WsOnline);
 export const WsUserLeftFrame = frame('user_left', WsOnline);
+export const WsSessionsChangedFrame = frame('sessions_changed', WsSessionsChangedPayload);
 export const WsPongFrame = frame('pong', z.null());
 export const WsErrorFrame = frame('error', WsErrorPayload).meta({ id: 'WsErrorFrame' });
 
@@ -114,6 +117,7 @@ export const WsServerFrame = z
     WsRoomUpdatedFrame,
     WsUserJoinedFrame,
     WsUserLeftFrame,
+    WsSessionsChangedFrame,
     WsPongFrame,
     WsErrorFrame,
   ])

@@ -12,6 +12,7 @@ const COPY_TABLES: ReadonlyArray<readonly [keyof DB, string]> = [
   ['contents', 'id'],
   ['upload_reservations', 'id'],
   ['blob_deletions', 'id'],
+  ['room_tombstones', 'slug'],
 ];
 const COPY_BATCH = 500;
 

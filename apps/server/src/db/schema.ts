@@ -76,6 +76,13 @@ export interface TokenBlacklistTable {
   created_at: Millis;
 }
 
+/** The address of a purged room, kept for a while (migration 0005). */
+export interface RoomTombstonesTable {
+  slug: string;
+  expired_at: Millis;
+  forget_at: Millis;
+}
+
 export interface ContentsTable {
   id: Generated<number>;
   room_id: number;
@@ -125,6 +132,7 @@ export interface DB {
   contents: ContentsTable;
   upload_reservations: UploadReservationsTable;
   blob_deletions: BlobDeletionsTable;
+  room_tombstones: RoomTombstonesTable;
 }
 
 export type RoomRow = Selectable<RoomsTable>;

@@ -38,3 +38,17 @@ export function roomAuthOf(request: FastifyRequest): RoomAuth {
   if (!request.roomAuth) throw new AppError('AUTHENTICATION_FAILED', 'Missing access token');
   return request.roomAuth;
 }
+
+/** Whether the request presents a live session of the room at `name` (never throws). */
+export async function holdsSession(
+  authenticator: SessionAuthenticator,
+  request: FastifyRequest,
+  name: string,
+): Promise<boolean> {
+  const token = extractToken(request);
+  if (!token) return false;
+  return authenticator.authenticate(name, token).then(
+    () => true,
+    () => false,
+  );
+}

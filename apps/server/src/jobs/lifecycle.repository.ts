@@ -7,10 +7,14 @@ export const LIFECYCLE_LOCK_KEY = 7_215_843_001;
 
 /** SQL of the background lifecycle pass (API.md §6). */
 export const lifecycleRepository = {
-  listExpiredRooms(db: Kysely<DB>, now: number, limit: number): Promise<Array<{ id: number; slug: string }>> {
+  listExpiredRooms(
+    db: Kysely<DB>,
+    now: number,
+    limit: number,
+  ): Promise<Array<{ id: number; slug: string; name: string; expire_at: number }>> {
     return db
       .selectFrom('rooms')
-      .select(['id', 'slug'])
+      .select(['id', 'slug', 'name', 'expire_at'])
       .where('expire_at', '<=', now)
       .orderBy('expire_at')
       .orderBy('id')

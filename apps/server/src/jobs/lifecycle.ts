@@ -6,6 +6,9 @@ import type { EventBus } from '../realtime/events.js';
 import type { BlobReaper } from '../storage/blob-reaper.js';
 import { lifecycleRepository } from './lifecycle.repository.js';
 
+/** How long a purged room's address still answers "expired" (API.md §1). */
+export const ROOM_TOMBSTONE_MS = 7 * 24 * 3600 * 1000;
+
 export interface AuthCleanupCounts {
   expired_sessions: number;
   expired_refresh_tokens: number;
@@ -155,9 +158,18 @@ export class Lifecycle {
 
     let expiredRooms = 0;
     for (const room of await lifecycleRepository.listExpiredRooms(db, clock.now(), limit)) {
-      const deleted = await db
-        .transaction()
-        .execute((trx) => roomsRepository.deleteWithBlobs(trx, room.id, clock.now()));
+      const deleted = await db.transaction().execute(async (trx) => {
+        const gone = await roomsRepository.deleteWithBlobs(trx, room.id, clock.now());
+        // Its addresses answer "expired" for a while instead of opening a fresh room (API.md §1).
+        if (gone)
+          await roomsRepository.insertTombstones(
+            trx,
+            [room.slug, room.name],
+            room.expire_at,
+            clock.now() + ROOM_TOMBSTONE_MS,
+          );
+        return gone;
+      });
       if (deleted) expiredRooms += 1;
       // Published even if a concurrent delete won: sockets of the room must close either way.
       events.publish({ type: 'room_deleted', room_id: room.id, slug: room.slug, reason: 'room_expired' });
@@ -168,6 +180,7 @@ export class Lifecycle {
       : 0;
     const auth = await this.cleanupAuth();
     const now = clock.now();
+    await roomsRepository.deleteOldTombstones(db, now);
     const releasedNames = await lifecycleRepository.releaseReservedNames(
       db,
       now - config.room.share_disabled_lock_duration * 1000,

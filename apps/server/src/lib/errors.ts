@@ -1,4 +1,10 @@
-import { ERROR_STATUS, type ErrorCode, type ErrorDetail, type ErrorEnvelope } from '@elizabeth/protocol';
+import {
+  ERROR_STATUS,
+  type ErrorCode,
+  type ErrorDetail,
+  type ErrorEnvelope,
+  type RoomReason,
+} from '@elizabeth/protocol';
 
 /**
  * The one error type of the server. Services throw it; the error handler turns it (and every
@@ -42,3 +48,7 @@ export const notFound = (message = 'Not found') => new AppError('NOT_FOUND', mes
 export const conflict = (message: string) => new AppError('CONFLICT', message);
 export const permissionDenied = (message: string) => new AppError('PERMISSION_DENIED', message);
 export const authenticationFailed = (message: string) => new AppError('AUTHENTICATION_FAILED', message);
+
+/** A room error that names its exact reason in `details` (`{path: "reason", message: reason}`). */
+export const roomReasonError = (code: ErrorCode, message: string, reason: RoomReason) =>
+  new AppError(code, message, { details: [{ path: 'reason', message: reason }] });

@@ -336,6 +336,7 @@ export class RealtimeGateway {
               : event.except !== undefined && connection.jti !== event.except;
           if (hit) this.forceClose(connection, event.reason);
         }
+        this.broadcast(hub, 'sessions_changed', { reason: 'sessions_revoked' });
         return;
       case 'presence_changed':
         if (event.version <= hub.presenceVersion) return;
@@ -344,6 +345,7 @@ export class RealtimeGateway {
         this.sendPresence(hub, event.joined, event.online);
         return;
       case 'session_created':
+        this.broadcast(hub, 'sessions_changed', { reason: 'session_created' });
         return;
     }
   }

@@ -26,6 +26,7 @@ const TABLES = [
   'blob_deletions',
   'contents',
   'refresh_tokens',
+  'room_tombstones',
   'rooms',
   'sessions',
   'token_blacklist',

@@ -2,22 +2,26 @@ import type {
   ContentView,
   CreateRoomBody,
   DeleteContentsResponse,
+  ErrorDetail,
   IssueTokenResponse,
   MessagePage,
-  PermissionsBody,
-  PublicConfig,
+  PrepareUploadBody,
+  PrepareUploadResponse,
+  PublicConfigResponse,
   RefreshResponse,
   RoomView,
   SessionView,
   TokenClaims,
+  UpdatePermissionsBody,
+  UpdatePermissionsResponse,
   UpdateSettingsBody,
-} from './api-types';
+  UploadResponse,
+} from '@elizabeth/protocol';
+import { ERROR_STATUS, type ErrorCode } from '@elizabeth/protocol/constants';
+
 import { TokenStore, canRefresh, isUsable, needsRefresh, type StoredToken } from './token-store';
 
-export interface ApiErrorDetail {
-  path: string;
-  message: string;
-}
+export type ApiErrorDetail = ErrorDetail;
 
 /** Every failure of the API client: the server's error envelope, or a client-side code. */
 export class ApiError extends Error {
@@ -46,23 +50,19 @@ export const NETWORK_ERROR = 'NETWORK_ERROR';
 export const TIMEOUT = 'TIMEOUT';
 export const ABORTED = 'ABORTED';
 
-const FALLBACK_CODES: Record<number, string> = {
-  400: 'VALIDATION_ERROR',
-  401: 'AUTHENTICATION_FAILED',
-  403: 'PERMISSION_DENIED',
-  404: 'NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED',
-  409: 'CONFLICT',
-  410: 'ROOM_EXPIRED',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  429: 'RATE_LIMITED',
-  503: 'SERVICE_UNAVAILABLE',
-  507: 'INSUFFICIENT_STORAGE',
-};
+/** Codes the client makes up itself; every other code is the server's (`ErrorCode`, protocol). */
+export type ClientErrorCode =
+  typeof NETWORK_ERROR | typeof TIMEOUT | typeof ABORTED | 'INVALID_RESPONSE' | 'HTTP_ERROR';
 
-function fallbackCode(status: number): string {
-  return FALLBACK_CODES[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'HTTP_ERROR');
+/** The code an answer without an envelope gets: the protocol's first code of its status. */
+const FALLBACK_CODES = new Map<number, ErrorCode>();
+for (const [code, status] of Object.entries(ERROR_STATUS) as Array<[ErrorCode, number]>) {
+  if (!FALLBACK_CODES.has(status)) FALLBACK_CODES.set(status, code);
+}
+FALLBACK_CODES.set(404, 'NOT_FOUND'); // a bare 404 is no statement about a room
+
+function fallbackCode(status: number): ErrorCode | ClientErrorCode {
+  return FALLBACK_CODES.get(status) ?? (status >= 500 ? 'INTERNAL_ERROR' : 'HTTP_ERROR');
 }
 
 /**
@@ -110,7 +110,7 @@ export async function readApiError(response: Response): Promise<ApiError> {
   return apiErrorFromBody(response.status, body, parseRetryAfter(response.headers.get('Retry-After')));
 }
 
-export function isApiError(error: unknown, code?: string): error is ApiError {
+export function isApiError(error: unknown, code?: ErrorCode | ClientErrorCode): error is ApiError {
   return error instanceof ApiError && (code === undefined || error.code === code);
 }
 
@@ -354,14 +354,26 @@ export class ApiClient {
 
   // ---- §5 service ---------------------------------------------------------------------------
 
-  getConfig(): Promise<PublicConfig> {
+  getConfig(): Promise<PublicConfigResponse> {
     return this.request('/config');
   }
 
   // ---- §1 rooms -----------------------------------------------------------------------------
 
+  /** `GET /rooms/{name}`: creates the room on the first visit (the zero-step room). */
   getRoom(name: string): Promise<RoomView> {
     return this.request(`/rooms/${encodeSegment(name)}`);
+  }
+
+  /**
+   * The room without ever creating it (404 / 410 instead). A held session's token is sent along,
+   * so its holder gets back in when the entry limit is reached.
+   */
+  findRoom(name: string, token?: string): Promise<RoomView> {
+    return this.request(`/rooms/${encodeSegment(name)}`, {
+      query: { create: 'false' },
+      ...(token ? { headers: { Authorization: `Bearer ${token}` } } : {}),
+    });
   }
 
   createRoom(name: string, body: CreateRoomBody): Promise<RoomView> {
@@ -372,7 +384,7 @@ export class ApiClient {
     return this.request(`/rooms/${encodeSegment(room)}`, { method: 'DELETE', room });
   }
 
-  updatePermissions(room: string, body: PermissionsBody): Promise<RoomView> {
+  updatePermissions(room: string, body: UpdatePermissionsBody): Promise<UpdatePermissionsResponse> {
     return this.request(`/rooms/${encodeSegment(room)}/permissions`, { method: 'POST', body, room });
   }
 
@@ -474,10 +486,7 @@ export class ApiClient {
   }
 
   /** Two-step upload, step 1: reserve quota for a manifest (`POST /contents/prepare`). */
-  prepareUpload(
-    room: string,
-    files: { name: string; size: number; mime?: string }[],
-  ): Promise<{ reservation_id: string | number; [key: string]: unknown }> {
+  prepareUpload(room: string, files: PrepareUploadBody['files']): Promise<PrepareUploadResponse> {
     return this.request(`/rooms/${encodeSegment(room)}/contents/prepare`, {
       method: 'POST',
       body: { files },
@@ -493,7 +502,7 @@ export class ApiClient {
     room: string,
     files: File[],
     reservationId?: string | number,
-  ): Promise<{ uploaded: ContentView[]; current_size: number }> {
+  ): Promise<UploadResponse> {
     const form = new FormData();
     for (const file of files) form.append('file', file, file.name);
     const token = await this.ensureToken(room);
@@ -506,7 +515,7 @@ export class ApiClient {
       },
     );
     if (!response.ok) throw await readApiError(response);
-    return (await response.json()) as { uploaded: ContentView[]; current_size: number };
+    return (await response.json()) as UploadResponse;
   }
 
   /** Response of `GET /contents/{id}` with the token in the header (never in the URL). */

@@ -3,10 +3,10 @@
 import { useQuery } from '@tanstack/react-query';
 
 import { getApi } from './api-client';
-import type { PublicConfig } from './api-types';
+import type { PublicConfigResponse } from '@elizabeth/protocol';
 
 /** Used until `/config` answers (or if it cannot): the defaults documented by the server. */
-export const FALLBACK_CONFIG: PublicConfig = {
+export const FALLBACK_CONFIG: PublicConfigResponse = {
   room: {
     name: { min_length: 3, max_length: 50, pattern: '' },
     expiry: {

@@ -1,4 +1,4 @@
-import type { ContentView, MessagePage } from './api-types';
+import type { ContentView, MessagePage } from '@elizabeth/protocol';
 
 export interface TimelineState {
   items: ContentView[];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import type { ContentView } from './api-types';
+import type { ContentView } from '@elizabeth/protocol';
 import { dispositionFileName } from './download';
 import { codeBlock, prefixLines, wrapSelection } from './markdown-edit';
 import { applyOlderPage, mergeMessages, removeMessage, EMPTY_TIMELINE } from './message-store';
@@ -87,6 +87,7 @@ describe('message merging', () => {
       items: [message(3, 3), message(4, 4)],
       next_cursor: null,
       has_more: false,
+      next_sequence_number: 6,
     });
     expect(next.items.map((m) => m.id)).toEqual([3, 4, 5]);
     expect(next.hasMore).toBe(false);

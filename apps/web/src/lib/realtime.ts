@@ -1,21 +1,7 @@
-import type { ContentView, RoomView } from './api-types';
+import type { WsServerFrame } from '@elizabeth/protocol';
 
-export type ServerFrame =
-  | {
-      message_type: 'connect_ack';
-      payload: { room?: RoomView; session?: { jti: string; permission: number }; online?: number };
-    }
-  | {
-      message_type: 'content_created' | 'content_updated' | 'content_deleted';
-      payload: { room_name: string; content: ContentView };
-    }
-  | {
-      message_type: 'room_updated';
-      payload: { room: RoomView; reason: 'settings_changed' | 'permissions_changed' | 'address_changed' };
-    }
-  | { message_type: 'user_joined' | 'user_left'; payload: { online: number } }
-  | { message_type: 'pong'; payload?: unknown }
-  | { message_type: 'error'; payload: { code: string; message?: string } };
+/** A frame from the server (docs/WEBSOCKET.md): the protocol's type. */
+export type ServerFrame = WsServerFrame;
 
 /** Close reasons after which reconnecting is pointless: the UI must take over. */
 export const FATAL_CODES = new Set([

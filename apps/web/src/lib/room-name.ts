@@ -1,16 +1,21 @@
+import {
+  ROOM_NAME_MAX_LENGTH,
+  ROOM_NAME_MIN_LENGTH,
+  ROOM_SLUG_MAX_LENGTH,
+  roomNameProblem as protocolProblem,
+  type RoomNameProblem as ProtocolProblem,
+} from '@elizabeth/protocol/constants';
+
 /**
- * Room-name rules of API.md §1: 3–50 Unicode letters or digits, `_` or `-`, starting and ending with
- * a letter or digit, NFC-normalised. Combining marks may appear inside a name. Private addresses
- * (`<name>_<random>`) follow the same alphabet and may be longer, so joining accepts up to 100.
+ * Room-name rules of API.md §1 come from `@elizabeth/protocol` (the server's own): 3–50 Unicode
+ * letters or digits, `_` or `-`, starting and ending with a letter or digit, NFC-normalised.
+ * Private addresses (`<name>_<random>`) may be longer, so joining accepts up to 100.
  */
-export const ROOM_NAME_MIN = 3;
-export const ROOM_NAME_MAX = 50;
-export const ROOM_SLUG_MAX = 100;
+export const ROOM_NAME_MIN = ROOM_NAME_MIN_LENGTH;
+export const ROOM_NAME_MAX = ROOM_NAME_MAX_LENGTH;
+export const ROOM_SLUG_MAX = ROOM_SLUG_MAX_LENGTH;
 
-export type RoomNameProblem = 'empty' | 'too_short' | 'too_long' | 'invalid_characters' | 'invalid_edges';
-
-const ALLOWED = /^[\p{L}\p{M}\p{N}_-]+$/u;
-const EDGES = /^[\p{L}\p{N}](?:.*[\p{L}\p{M}\p{N}])?$/su;
+export type RoomNameProblem = 'empty' | ProtocolProblem;
 
 export function normalizeRoomName(raw: string): string {
   return raw.trim().normalize('NFC');
@@ -19,12 +24,7 @@ export function normalizeRoomName(raw: string): string {
 /** The first problem with a name (already normalised), or undefined when it is valid. */
 export function roomNameProblem(name: string, maxLength = ROOM_NAME_MAX): RoomNameProblem | undefined {
   if (name.length === 0) return 'empty';
-  const length = [...name].length;
-  if (length < ROOM_NAME_MIN) return 'too_short';
-  if (length > maxLength) return 'too_long';
-  if (!ALLOWED.test(name)) return 'invalid_characters';
-  if (!EDGES.test(name)) return 'invalid_edges';
-  return undefined;
+  return protocolProblem(name, maxLength);
 }
 
 /** The room addressed by the page URL: the first path segment, percent-decoded and NFC-normalised. */

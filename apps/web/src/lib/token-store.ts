@@ -1,5 +1,5 @@
 import { parseTimestamp } from './format';
-import type { TokenClaims } from './api-types';
+import type { TokenClaims } from '@elizabeth/protocol';
 
 /** What is kept per room (keyed by slug) in localStorage. */
 export interface StoredToken {

@@ -23,6 +23,51 @@ export const roomsRepository = {
     return rows.find((r) => r.slug === value) ?? rows[0];
   },
 
+  /** A room whose address or name equals `value` ignoring case (for a mistyped link). */
+  findByAddressIgnoringCase(db: Kysely<DB>, value: string): Promise<RoomRow | undefined> {
+    const lower = value.toLowerCase();
+    return db
+      .selectFrom('rooms')
+      .selectAll()
+      .where((eb) =>
+        eb.or([eb(eb.fn('lower', ['slug']), '=', lower), eb(eb.fn('lower', ['name']), '=', lower)]),
+      )
+      .orderBy('id')
+      .executeTakeFirst();
+  },
+
+  /** When the room last at this address expired, if it was purged recently. */
+  async findTombstone(db: Kysely<DB>, slug: string, now: number): Promise<number | undefined> {
+    const row = await db
+      .selectFrom('room_tombstones')
+      .select('expired_at')
+      .where('slug', '=', slug)
+      .where('forget_at', '>', now)
+      .executeTakeFirst();
+    return row?.expired_at;
+  },
+
+  /** Remembers the addresses of a purged room until `forget_at`. */
+  async insertTombstones(
+    db: Kysely<DB>,
+    slugs: string[],
+    expiredAt: number,
+    forgetAt: number,
+  ): Promise<void> {
+    const values = [...new Set(slugs)].map((slug) => ({ slug, expired_at: expiredAt, forget_at: forgetAt }));
+    if (values.length === 0) return;
+    await db
+      .insertInto('room_tombstones')
+      .values(values)
+      .onConflict((oc) => oc.column('slug').doUpdateSet({ expired_at: expiredAt, forget_at: forgetAt }))
+      .execute();
+  },
+
+  async deleteOldTombstones(db: Kysely<DB>, now: number): Promise<number> {
+    const result = await db.deleteFrom('room_tombstones').where('forget_at', '<=', now).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  },
+
   findById(db: Kysely<DB>, id: number): Promise<RoomRow | undefined> {
     return db.selectFrom('rooms').selectAll().where('id', '=', id).executeTakeFirst();
   },

@@ -2,20 +2,24 @@ import {
   API_PREFIX,
   CreateRoomBody,
   DeletedResponse,
+  RoomLookupQuery,
   RoomNameParams,
   RoomView,
   UpdatePermissionsBody,
+  UpdatePermissionsResponse,
   UpdateSettingsBody,
 } from '@elizabeth/protocol';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 
-import { requireRoomToken, roomAuthOf } from '../../http/room-auth.js';
+import { holdsSession, requireRoomToken, roomAuthOf } from '../../http/room-auth.js';
 import { errorResponses, ROOM_TOKEN_SECURITY } from '../../http/route-schemas.js';
 import type { SessionAuthenticator } from '../sessions/session-auth.js';
+import type { SessionsService } from '../sessions/sessions.service.js';
 import type { RoomsService } from './rooms.service.js';
 
 export interface RoomsRoutesOptions {
   rooms: RoomsService;
+  sessions: SessionsService;
   authenticator: SessionAuthenticator;
 }
 
@@ -25,7 +29,7 @@ const security = ROOM_TOKEN_SECURITY;
 /** API.md §1: rooms. */
 export const roomsRoutes: FastifyPluginAsyncZod<RoomsRoutesOptions> = async (
   app,
-  { rooms, authenticator },
+  { rooms, sessions, authenticator },
 ) => {
   const withToken = requireRoomToken(authenticator);
   const url = `${API_PREFIX}/rooms/:name`;
@@ -49,12 +53,19 @@ export const roomsRoutes: FastifyPluginAsyncZod<RoomsRoutesOptions> = async (
     {
       schema: {
         tags: ['rooms'],
-        summary: 'Find a room, creating it with the defaults on the first visit',
+        summary: 'Find a room, creating it with the defaults on the first visit (unless create=false)',
+        description:
+          'A bearer token of a live session of the room lets its holder back in when the entry limit is reached.',
         params: RoomNameParams,
+        querystring: RoomLookupQuery,
         response: { 200: RoomView, ...errors },
       },
     },
-    async (request) => rooms.getOrCreate(request.params.name),
+    async (request) =>
+      rooms.getOrCreate(request.params.name, {
+        create: request.query.create !== 'false',
+        held: await holdsSession(authenticator, request, request.params.name),
+      }),
   );
 
   app.delete(
@@ -85,10 +96,15 @@ export const roomsRoutes: FastifyPluginAsyncZod<RoomsRoutesOptions> = async (
         security,
         params: RoomNameParams,
         body: UpdatePermissionsBody,
-        response: { 200: RoomView, ...errors },
+        response: { 200: UpdatePermissionsResponse, ...errors },
       },
     },
-    async (request) => rooms.updatePermissions(roomAuthOf(request), request.body),
+    async (request) => {
+      const auth = roomAuthOf(request);
+      const room = await rooms.updatePermissions(auth, request.body);
+      if (room.slug === auth.room.slug) return room;
+      return { ...room, session: await sessions.carryToNewAddress(auth) };
+    },
   );
 
   app.put(

@@ -12,7 +12,7 @@ import type { Kysely } from 'kysely';
 import type { AppConfig } from '../../config/types.js';
 import { type DB, isCheckViolation } from '../../db/index.js';
 import type { Clock } from '../../lib/clock.js';
-import { AppError, validationError } from '../../lib/errors.js';
+import { AppError, roomReasonError, validationError } from '../../lib/errors.js';
 import { hashPassword } from '../../lib/password.js';
 import type { EventBus } from '../../realtime/events.js';
 import type { BlobReaper } from '../../storage/blob-reaper.js';
@@ -121,36 +121,61 @@ export class RoomsService {
     };
   }
 
-  /** GET semantics: the room must be enterable by a new visitor. */
-  private present(room: RoomRow): RoomView {
+  /**
+   * GET semantics: the room must be enterable by a new visitor, unless the caller holds a live
+   * session of it (`held`): a held session always gets back in, the limit only blocks new entries.
+   */
+  private present(room: RoomRow, held: boolean): RoomView {
     assertRoomOpen(room, this.now);
-    if (room.current_times_entered >= room.max_times_entered) {
-      throw new AppError('ROOM_NOT_ENTERABLE', 'The room has reached its entry limit');
+    if (!held && room.current_times_entered >= room.max_times_entered) {
+      throw roomReasonError('ROOM_NOT_ENTERABLE', 'The room has reached its entry limit', 'entry_limit');
     }
     return toRoomView(room);
   }
 
-  private async resolve(address: string): Promise<RoomView | undefined> {
+  private async resolve(address: string, held: boolean): Promise<RoomView | undefined> {
     // One query, so a room created concurrently is seen whole (by its slug), never half.
     const room = await roomsRepository.findBySlugOrName(this.deps.db, address);
     if (!room) return undefined;
-    if (room.slug === address) return this.present(room);
+    if (room.slug === address) return this.present(room, held);
     if (room.expire_at <= this.now) throw new AppError('ROOM_EXPIRED', `Room ${address} has expired`);
-    throw new AppError('ROOM_NOT_ENTERABLE', 'This room has moved to a private address');
+    throw roomReasonError('ROOM_NOT_ENTERABLE', 'This room has moved to a private address', 'moved');
   }
 
-  /** `GET /rooms/{name}`: the room, created with the defaults on the first visit. */
-  async getOrCreate(rawName: string): Promise<RoomView> {
+  /**
+   * `GET /rooms/{name}`: the room, created with the defaults on the first visit. With
+   * `create: false` a missing room is `ROOM_NOT_FOUND` (naming a room whose address differs only
+   * in case) and a recently purged one `ROOM_EXPIRED`. `held`: the caller presented a live
+   * session of this address.
+   */
+  async getOrCreate(rawName: string, options: { create?: boolean; held?: boolean } = {}): Promise<RoomView> {
+    const held = options.held ?? false;
     const address = parseRoomAddress(rawName);
-    const existing = await this.resolve(address);
+    const existing = await this.resolve(address, held);
     if (existing) return existing;
+    if (options.create === false) return this.missing(address);
     const name = parseNewRoomName(address);
     const inserted = await roomsRepository.insertIfAbsent(this.deps.db, await this.newRoom(name, {}));
     if (inserted) return toRoomView(inserted);
     // Another request created it first: answer with what it created.
-    const raced = await this.resolve(address);
+    const raced = await this.resolve(address, held);
     if (!raced) throw new AppError('INTERNAL_ERROR', 'Room creation could not be resolved');
     return raced;
+  }
+
+  private async missing(address: string): Promise<never> {
+    const expiredAt = await roomsRepository.findTombstone(this.deps.db, address, this.now);
+    if (expiredAt !== undefined) {
+      throw roomReasonError('ROOM_EXPIRED', `Room ${address} has expired`, 'purged');
+    }
+    const similar = await roomsRepository.findByAddressIgnoringCase(this.deps.db, address);
+    throw new AppError(
+      'ROOM_NOT_FOUND',
+      `Room ${address} does not exist`,
+      similar && similar.slug === similar.name
+        ? { details: [{ path: 'similar', message: similar.slug }] }
+        : {},
+    );
   }
 
   /** `POST /rooms/{name}`: explicit creation with options; 409 if the name is taken. */

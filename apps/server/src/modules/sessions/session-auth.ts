@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 
 import type { DB } from '../../db/index.js';
 import type { Clock } from '../../lib/clock.js';
-import { AppError } from '../../lib/errors.js';
+import { AppError, roomReasonError } from '../../lib/errors.js';
 import { parseRoomAddress } from '../rooms/room-name.js';
 import { type RoomRow, roomsRepository } from '../rooms/rooms.repository.js';
 import { type SessionRow, sessionsRepository } from './sessions.repository.js';
@@ -19,7 +19,7 @@ export interface RoomAuth {
 /** Fails unless the room can be used now: not expired, not closed. */
 export function assertRoomOpen(room: RoomRow, now: number): void {
   if (room.expire_at <= now) throw new AppError('ROOM_EXPIRED', `Room ${room.slug} has expired`);
-  if (room.status !== 0) throw new AppError('ROOM_NOT_ENTERABLE', `Room ${room.slug} is closed`);
+  if (room.status !== 0) throw roomReasonError('ROOM_NOT_ENTERABLE', `Room ${room.slug} is closed`, 'closed');
 }
 
 /**

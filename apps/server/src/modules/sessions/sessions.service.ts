@@ -14,7 +14,7 @@ import type { AppConfig } from '../../config/types.js';
 import type { DB } from '../../db/index.js';
 import type { AttemptLimiter } from '../../lib/attempt-limiter.js';
 import { type Clock, toIso } from '../../lib/clock.js';
-import { AppError } from '../../lib/errors.js';
+import { AppError, roomReasonError } from '../../lib/errors.js';
 import { verifyPassword } from '../../lib/password.js';
 import type { EventBus } from '../../realtime/events.js';
 import { parseRoomAddress } from '../rooms/room-name.js';
@@ -63,7 +63,7 @@ export class SessionsService {
     const cap = Math.floor(room.expire_at / 1000) - this.deps.config.jwt.leeway_seconds;
     const exp = Math.min(nowSeconds + ttlSeconds, cap);
     if (exp - nowSeconds < MIN_TOKEN_SECONDS) {
-      throw new AppError('ROOM_NOT_ENTERABLE', 'The room expires too soon to be entered');
+      throw roomReasonError('ROOM_NOT_ENTERABLE', 'The room expires too soon to be entered', 'expires_soon');
     }
     return exp;
   }
@@ -151,7 +151,11 @@ export class SessionsService {
         }
       } else {
         if (!(await roomsRepository.grantEntry(trx, room.id, this.now))) {
-          throw new AppError('ROOM_NOT_ENTERABLE', 'The room has reached its entry limit or is closed');
+          throw roomReasonError(
+            'ROOM_NOT_ENTERABLE',
+            'The room has reached its entry limit or is closed',
+            room.status !== 0 ? 'closed' : 'entry_limit',
+          );
         }
         // grantEntry holds the room row: a password change that committed after the password
         // was checked shows here, and one that commits later revokes this session.
@@ -178,6 +182,33 @@ export class SessionsService {
       ...(refresh
         ? { refresh_token: refresh.token, refresh_token_expires_at: toIso(refresh.claims.exp * 1000) }
         : {}),
+    };
+  }
+
+  /**
+   * After the caller moved the room's address (Share off/on): a session for the new address
+   * replaces the caller's (same permission carried, no entry counted), so the page that made
+   * the change keeps working there (API.md §1, permissions).
+   */
+  async carryToNewAddress(auth: RoomAuth): Promise<IssueTokenResponse> {
+    const room = await roomsRepository.findById(this.deps.db, auth.room.id);
+    if (!room) throw new AppError('ROOM_NOT_FOUND', `Room ${auth.room.slug} does not exist`);
+    assertRoomOpen(room, this.now);
+    const permission = carriedPermission(room, auth.claims.permission);
+    const access = await this.signAccess(room, permission);
+    const refresh = await this.deps.db.transaction().execute(async (trx) => {
+      if (!(await sessionsRepository.revokeSession(trx, auth.claims.jti, this.now))) {
+        throw new AppError('AUTHENTICATION_FAILED', 'This session was revoked or has expired');
+      }
+      await this.recordSession(trx, access.claims);
+      return this.signRefresh(trx, room, access.claims.jti, permission);
+    });
+    return {
+      token: access.token,
+      expires_at: toIso(access.claims.exp * 1000),
+      claims: access.claims,
+      refresh_token: refresh.token,
+      refresh_token_expires_at: toIso(refresh.claims.exp * 1000),
     };
   }
 

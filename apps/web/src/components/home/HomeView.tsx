@@ -6,7 +6,7 @@ import { ArrowRight, Clock, Dices, FileUp, Lock, MessageSquareText, SlidersHoriz
 import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
 
 import { getApi, isApiError } from '@/lib/api-client';
-import { Permission } from '@/lib/api-types';
+import { Permission } from '@elizabeth/protocol/constants';
 import { useConfig } from '@/lib/config';
 import { errorMessage } from '@/lib/errors';
 import { formatBytes } from '@/lib/format';
@@ -190,12 +190,17 @@ function CreateForm() {
       ? t('create.quotaRange', { max: formatBytes(limits.max_size) })
       : undefined;
 
+  const [taken, setTaken] = useState<string | null>(null);
+
   async function submit(event: FormEvent) {
     event.preventDefault();
     setTouched(true);
     setError(null);
-    const roomName = normalizeRoomName(name);
-    if (problem || passwordProblem || entriesProblem || quotaProblem) return;
+    // An empty name means "make one up" (as the form's description promises).
+    const typed = normalizeRoomName(name);
+    const roomName = typed || randomRoomName();
+    if ((typed && problem) || passwordProblem || entriesProblem || quotaProblem) return;
+    setTaken(null);
     if (password && password !== confirm) {
       setError(t('password.mismatch'));
       return;
@@ -223,22 +228,19 @@ function CreateForm() {
       if (wanted !== room.permission) {
         const updated = await api.updatePermissions(room.slug, perms);
         if (updated.slug !== slug) {
-          const entry = api.tokens.get(slug);
-          if (entry) api.tokens.set(updated.slug, entry);
+          // Share off moved the room: the server hands over a session for the private address.
+          if (updated.session) api.storeIssued(updated.slug, updated.session);
           api.tokens.remove(slug);
-          try {
-            await api.renew(updated.slug, true);
-          } catch {
-            // the room page will ask for a new session if needed
-          }
           slug = updated.slug;
         }
       }
       window.location.assign(roomPath(slug));
     } catch (err) {
       setBusy(false);
-      if (isApiError(err, 'CONFLICT')) setError(t('create.taken'));
-      else setError(errorMessage(t, err));
+      if (isApiError(err, 'CONFLICT')) {
+        setError(t('create.taken'));
+        setTaken(roomName);
+      } else setError(errorMessage(t, err));
     }
   }
 
@@ -379,7 +381,7 @@ function CreateForm() {
             />
           </Field>
         </div>
-        <fieldset className="flex flex-col gap-2">
+        <fieldset className="flex flex-col gap-2" data-testid="create-room-permissions">
           <legend className="mb-1.5 text-[0.8125rem] font-medium">{t('create.permissions')}</legend>
           {(['edit', 'share', 'delete'] as const).map((perm) => (
             <div key={perm} className="flex items-center justify-between gap-3">
@@ -398,14 +400,24 @@ function CreateForm() {
         </fieldset>
       </div>
 
-      {error ? <Alert>{error}</Alert> : null}
-      <Button
-        type="submit"
-        variant="primary"
-        size="lg"
-        disabled={busy || name.trim().length === 0}
-        data-testid="create-room-submit"
-      >
+      {error ? (
+        <Alert>
+          {error}
+          {taken ? (
+            <>
+              {' '}
+              <a
+                href={roomPath(taken)}
+                className="font-medium underline underline-offset-2"
+                data-testid="create-room-join"
+              >
+                {t('create.join', { room: taken })}
+              </a>
+            </>
+          ) : null}
+        </Alert>
+      ) : null}
+      <Button type="submit" variant="primary" size="lg" disabled={busy} data-testid="create-room-submit">
         {busy ? <Spinner className="text-current" /> : null}
         {busy ? t('create.creating') : t('create.submit')}
       </Button>

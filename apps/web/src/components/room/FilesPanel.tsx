@@ -17,7 +17,7 @@ import {
 import { useMemo, useRef, useState, type DragEvent, type ReactNode } from 'react';
 
 import { getApi } from '@/lib/api-client';
-import type { ContentView } from '@/lib/api-types';
+import type { ContentView } from '@elizabeth/protocol';
 import { downloadArchive, downloadContent } from '@/lib/download';
 import { errorMessage } from '@/lib/errors';
 import { formatBytes, formatTime, parseTimestamp } from '@/lib/format';

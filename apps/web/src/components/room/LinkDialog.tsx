@@ -4,7 +4,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
 
 import { getApi } from '@/lib/api-client';
-import type { ContentView } from '@/lib/api-types';
+import type { ContentView } from '@elizabeth/protocol';
 import { errorMessage } from '@/lib/errors';
 import { useT } from '@/lib/i18n';
 import { normalizeHttpUrl } from '@/lib/safe-url';

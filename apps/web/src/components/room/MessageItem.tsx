@@ -5,7 +5,7 @@ import { Copy, Pencil, Trash2 } from 'lucide-react';
 import { memo, useState, type KeyboardEvent } from 'react';
 
 import { getApi } from '@/lib/api-client';
-import type { ContentView } from '@/lib/api-types';
+import type { ContentView } from '@elizabeth/protocol';
 import { errorMessage } from '@/lib/errors';
 import { formatFullTime, formatTime, parseTimestamp } from '@/lib/format';
 import { useI18n } from '@/lib/i18n';

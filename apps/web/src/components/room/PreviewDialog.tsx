@@ -17,7 +17,7 @@ import {
 import dynamic from 'next/dynamic';
 import { useEffect, useState, type FormEvent } from 'react';
 
-import type { ContentView } from '@/lib/api-types';
+import type { ContentView } from '@elizabeth/protocol';
 import { useQueryClient } from '@tanstack/react-query';
 import { getApi } from '@/lib/api-client';
 import { insertIntoComposer } from '@/lib/composer-insert';

@@ -5,10 +5,10 @@ import dynamic from 'next/dynamic';
 import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 
 import { getApi, isApiError } from '@/lib/api-client';
-import type { RoomView } from '@/lib/api-types';
+import type { RoomView } from '@elizabeth/protocol';
 import { errorMessage } from '@/lib/errors';
 import { useT } from '@/lib/i18n';
-import { ROOM_SLUG_MAX, roomFromPathname, roomNameProblem } from '@/lib/room-name';
+import { ROOM_NAME_MAX, ROOM_SLUG_MAX, roomFromPathname, roomNameProblem, roomPath } from '@/lib/room-name';
 import { canRefresh, isUsable } from '@/lib/token-store';
 
 import { Logo } from '../Chrome';
@@ -29,7 +29,8 @@ type Phase =
   | { kind: 'loading' }
   | { kind: 'password'; room: RoomView; reason?: 'changed' }
   | { kind: 'ready'; room: RoomView }
-  | { kind: 'blocked'; blocker: Blocker; message?: string };
+  | { kind: 'missing'; similar?: string | undefined }
+  | { kind: 'blocked'; blocker: Blocker; message?: string; reason?: string | undefined };
 
 function blockerFor(error: unknown): Blocker {
   if (!isApiError(error)) return 'error';
@@ -41,10 +42,28 @@ function blockerFor(error: unknown): Blocker {
   return 'error';
 }
 
+/** A `details` entry of the server's error envelope (`reason`, `similar`). */
+function detailOf(error: unknown, path: string): string | undefined {
+  return isApiError(error) ? error.details?.find((d) => d.path === path)?.message : undefined;
+}
+
+/** Errors that end the entry flow: the room itself is gone, closed or unreachable. */
+function isFinal(error: unknown): boolean {
+  return (
+    isApiError(error) &&
+    (error.status === 410 ||
+      error.status === 404 ||
+      error.status === 0 ||
+      error.code === 'ROOM_NOT_ENTERABLE')
+  );
+}
+
 export function RoomApp() {
   const t = useT();
   const [slug, setSlug] = useState<string | null>(null);
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
+  const phaseRef = useRef(phase);
+  phaseRef.current = phase;
   const generation = useRef(0);
 
   const enter = useCallback(
@@ -54,43 +73,38 @@ export function RoomApp() {
       setPhase({ kind: 'loading' });
       const api = getApi();
       try {
-        // 1. A stored session: validate it (or renew it) without counting an entry.
+        // 1. A stored session gets back in (even when the entry limit is reached): check it and
+        //    ask for the room with it at the same time, counting no entry.
         const stored = api.tokens.get(name);
-        if (stored && (isUsable(stored, Date.now()) || canRefresh(stored, Date.now()))) {
-          try {
-            if (isUsable(stored, Date.now())) await api.validateToken(name, stored.token);
-            else await api.renew(name, true);
-            const room = await api.getRoom(name);
+        const now = Date.now();
+        if (stored && (isUsable(stored, now) || canRefresh(stored, now))) {
+          let room: RoomView | undefined;
+          if (isUsable(stored, now)) {
+            const [valid, found] = await Promise.allSettled([
+              api.validateToken(name, stored.token),
+              api.findRoom(name, stored.token),
+            ]);
+            if (valid.status === 'fulfilled') {
+              if (found.status === 'rejected') throw found.reason;
+              room = found.value;
+            } else if (isFinal(valid.reason)) throw valid.reason;
+          }
+          if (!room) {
+            // validation failed or the access token ran out: the refresh token, once
+            const token = await api.renew(name, true).catch((error: unknown) => {
+              if (isFinal(error)) throw error;
+              return undefined;
+            });
+            if (token) room = await api.findRoom(name, token);
+            else api.tokens.remove(name);
+          }
+          if (room) {
             if (current()) setPhase({ kind: 'ready', room });
             return;
-          } catch (error) {
-            if (
-              isApiError(error) &&
-              (error.status === 410 || error.status === 404 || error.code === 'ROOM_NOT_ENTERABLE')
-            )
-              throw error;
-            if (isApiError(error) && error.status === 0) throw error;
-            // validation failed: try the refresh token once, else forget the session
-            const again = api.tokens.get(name);
-            let renewed = false;
-            if (again && canRefresh(again, Date.now())) {
-              try {
-                await api.renew(name, true);
-                renewed = true;
-              } catch {
-                renewed = false;
-              }
-            }
-            if (renewed) {
-              const room = await api.getRoom(name);
-              if (current()) setPhase({ kind: 'ready', room });
-              return;
-            }
-            api.tokens.remove(name);
           }
         }
-        // 2. Discover (creates the room on first visit), then open a session.
-        const room = await api.getRoom(name);
+        // 2. A new entry: the room must exist (the page never creates one unasked).
+        const room = await api.findRoom(name);
         if (!current()) return;
         if (room.password_protected) {
           setPhase({ kind: 'password', room, ...(reason ? { reason } : {}) });
@@ -98,19 +112,34 @@ export function RoomApp() {
         }
         const issued = await api.issueToken(name, { with_refresh_token: true });
         api.storeIssued(name, issued);
-        if (current()) setPhase({ kind: 'ready', room });
-      } catch (error) {
         if (current())
-          setPhase({ kind: 'blocked', blocker: blockerFor(error), message: errorMessage(t, error) });
+          setPhase({
+            kind: 'ready',
+            room: { ...room, current_times_entered: room.current_times_entered + 1 },
+          });
+      } catch (error) {
+        if (!current()) return;
+        if (isApiError(error, 'ROOM_NOT_FOUND')) {
+          setPhase({ kind: 'missing', similar: detailOf(error, 'similar') });
+          return;
+        }
+        setPhase({
+          kind: 'blocked',
+          blocker: blockerFor(error),
+          message: errorMessage(t, error),
+          reason: detailOf(error, 'reason'),
+        });
       }
     },
     [t],
   );
 
   useEffect(() => {
+    const segments = window.location.pathname.split('/').filter((segment) => segment.length > 0);
     const name = roomFromPathname(window.location.pathname);
     setSlug(name);
-    const problem = roomNameProblem(name, ROOM_SLUG_MAX);
+    // `/foo/bar` is no room address (it must not open `foo`).
+    const problem = segments.length > 1 ? 'nested' : roomNameProblem(name, ROOM_SLUG_MAX);
     if (problem) {
       setPhase({ kind: 'blocked', blocker: 'invalid', message: t(`name.${problem}`) });
       return;
@@ -124,7 +153,11 @@ export function RoomApp() {
   useEffect(() => {
     if (!slug) return;
     return getApi().onAuthLost((room) => {
-      if (room === slug) void enter(slug);
+      if (room !== slug) return;
+      // In a room's last seconds no new token is issued: the workspace's expiry timer ends it.
+      const open = phaseRef.current;
+      if (open.kind === 'ready' && Date.parse(open.room.expire_at) - Date.now() < 15_000) return;
+      void enter(slug);
     });
   }, [slug, enter]);
 
@@ -144,9 +177,26 @@ export function RoomApp() {
     [slug, enter],
   );
 
+  // This page moved the room (Share off/on) and holds a session at the new address.
+  const onMoved = useCallback((next: string, room: RoomView) => {
+    window.history.replaceState(window.history.state, '', roomPath(next));
+    document.title = `${next} · Elizabeth`;
+    setSlug(next);
+    setPhase({ kind: 'ready', room });
+  }, []);
+
   if (!slug || phase.kind === 'loading') return <FullScreenSpinner label={t('room.entering')} />;
+  if (phase.kind === 'missing')
+    return <MissingRoom name={slug} similar={phase.similar} onCreated={() => void enter(slug)} />;
   if (phase.kind === 'blocked')
-    return <BlockedScreen blocker={phase.blocker} message={phase.message} onRetry={() => void enter(slug)} />;
+    return (
+      <BlockedScreen
+        blocker={phase.blocker}
+        message={phase.message}
+        reason={phase.reason}
+        onRetry={() => void enter(slug)}
+      />
+    );
   if (phase.kind === 'password')
     return (
       <PasswordGate
@@ -155,7 +205,128 @@ export function RoomApp() {
         onEntered={(room) => setPhase({ kind: 'ready', room })}
       />
     );
-  return <Workspace slug={slug} initialRoom={phase.room} onForcedExit={onForcedExit} />;
+  return (
+    <Workspace
+      key={slug}
+      slug={slug}
+      initialRoom={phase.room}
+      onForcedExit={onForcedExit}
+      onMoved={onMoved}
+    />
+  );
+}
+
+/** "No room named X — create it?": links never create rooms by themselves. */
+function MissingRoom({
+  name,
+  similar,
+  onCreated,
+}: {
+  name: string;
+  similar: string | undefined;
+  onCreated: () => void;
+}) {
+  const t = useT();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  async function create() {
+    setBusy(true);
+    setError(null);
+    try {
+      await getApi().createRoom(name, {});
+    } catch (err) {
+      // Someone created it in the meantime: just enter it.
+      if (!isApiError(err, 'CONFLICT')) {
+        setBusy(false);
+        setError(errorMessage(t, err));
+        return;
+      }
+    }
+    onCreated();
+  }
+  const problem = roomNameProblem(name, ROOM_NAME_MAX);
+  return (
+    <StatusCard
+      icon={SearchX}
+      testId="room-missing"
+      title={t('missing.title', { room: name })}
+      action={
+        problem ? null : (
+          <Button
+            variant="primary"
+            onClick={() => void create()}
+            disabled={busy}
+            data-testid="room-missing-create"
+          >
+            {busy ? <Spinner className="text-current" /> : null}
+            {t('missing.create', { room: name })}
+          </Button>
+        )
+      }
+    >
+      <p className="mt-1.5 text-sm text-muted">{t('missing.body')}</p>
+      {similar ? (
+        <p className="mt-3 text-sm">
+          {t('missing.similar')}{' '}
+          <a
+            href={roomPath(similar)}
+            className="font-medium text-accent-text underline underline-offset-2"
+            data-testid="room-missing-similar"
+          >
+            {similar}
+          </a>
+        </p>
+      ) : null}
+      {error ? (
+        <div className="mt-3">
+          <Alert>{error}</Alert>
+        </div>
+      ) : null}
+    </StatusCard>
+  );
+}
+
+/** The centred card of the entry flow's end states, with a way home and an optional action. */
+function StatusCard({
+  icon: Icon,
+  testId,
+  title,
+  role,
+  action,
+  children,
+}: {
+  icon: typeof Clock;
+  testId: string;
+  title: string;
+  role?: 'alert';
+  action?: ReactNode;
+  children: ReactNode;
+}) {
+  const t = useT();
+  return (
+    <Centered>
+      <div
+        className="w-full max-w-md rounded-2xl border border-border bg-surface p-6 text-center shadow-card"
+        data-testid={testId}
+        role={role}
+      >
+        <span className="mx-auto flex h-11 w-11 items-center justify-center rounded-full bg-subtle text-muted">
+          <Icon size={20} aria-hidden />
+        </span>
+        <h1 className="mt-4 text-lg font-semibold break-words">{title}</h1>
+        {children}
+        <div className="mt-6 flex justify-center gap-2">
+          <a
+            href="/"
+            className="inline-flex h-9 items-center rounded-lg border border-border px-3.5 text-sm font-medium hover:bg-hover"
+          >
+            {t('common.goHome')}
+          </a>
+          {action}
+        </div>
+      </div>
+    </Centered>
+  );
 }
 
 function FullScreenSpinner({ label }: { label?: string }) {
@@ -174,7 +345,7 @@ function Centered({ children }: { children: ReactNode }) {
   return (
     <div className="flex min-h-dvh flex-col">
       <header className="px-5 py-4">
-        <a href="/" aria-label="Elizabeth">
+        <a href="/">
           <Logo />
         </a>
       </header>
@@ -197,45 +368,45 @@ const BLOCKER_ICONS: Record<Blocker, typeof Clock> = {
 function BlockedScreen({
   blocker,
   message,
+  reason,
   onRetry,
 }: {
   blocker: Blocker;
   message?: string | undefined;
+  /** The server's exact reason (`details` `reason`), shown instead of the generic list. */
+  reason?: string | undefined;
   onRetry: () => void;
 }) {
   const t = useT();
+  const reasonKey = reason ? `blocked.reason.${reason}` : undefined;
+  const reasonText = reasonKey && t(reasonKey) !== reasonKey ? t(reasonKey) : undefined;
   const Icon = BLOCKER_ICONS[blocker];
   const retryable = blocker === 'network' || blocker === 'error' || blocker === 'revoked';
   return (
-    <Centered>
-      <div
-        className="w-full max-w-md rounded-2xl border border-border bg-surface p-6 text-center shadow-card"
-        data-testid={`room-blocked-${blocker}`}
-        role="alert"
-      >
-        <span className="mx-auto flex h-11 w-11 items-center justify-center rounded-full bg-subtle text-muted">
-          <Icon size={20} aria-hidden />
-        </span>
-        <h1 className="mt-4 text-lg font-semibold">{t(`blocked.${blocker}.title`)}</h1>
+    <StatusCard
+      icon={Icon}
+      testId={`room-blocked-${blocker}`}
+      role="alert"
+      title={t(`blocked.${blocker}.title`)}
+      action={
+        retryable ? (
+          <Button variant="primary" onClick={onRetry}>
+            {blocker === 'revoked' ? t('blocked.enterAgain') : t('common.retry')}
+          </Button>
+        ) : null
+      }
+    >
+      {reasonText ? (
+        <p className="mt-1.5 text-sm text-muted" data-testid="room-blocked-reason">
+          {reasonText}
+        </p>
+      ) : (
         <p className="mt-1.5 text-sm text-muted">{t(`blocked.${blocker}.body`)}</p>
-        {message && (blocker === 'invalid' || blocker === 'error' || blocker === 'network') ? (
-          <p className="mt-3 text-xs text-faint">{message}</p>
-        ) : null}
-        <div className="mt-6 flex justify-center gap-2">
-          <a
-            href="/"
-            className="inline-flex h-9 items-center rounded-lg border border-border px-3.5 text-sm font-medium hover:bg-hover"
-          >
-            {t('common.goHome')}
-          </a>
-          {retryable ? (
-            <Button variant="primary" onClick={onRetry}>
-              {blocker === 'revoked' ? t('blocked.enterAgain') : t('common.retry')}
-            </Button>
-          ) : null}
-        </div>
-      </div>
-    </Centered>
+      )}
+      {message && (blocker === 'invalid' || blocker === 'error' || blocker === 'network') ? (
+        <p className="mt-3 text-xs text-faint">{message}</p>
+      ) : null}
+    </StatusCard>
   );
 }
 
@@ -262,7 +433,8 @@ function PasswordGate({
     try {
       const issued = await api.issueToken(slug, { password, with_refresh_token: true });
       api.storeIssued(slug, issued);
-      const room = await api.getRoom(slug);
+      // Asked with the new session: the entry just counted may have been the last one.
+      const room = await api.findRoom(slug, issued.token);
       onEntered(room);
     } catch (err) {
       setBusy(false);

@@ -16,7 +16,8 @@ import {
 import { useEffect, useId, useMemo, useState, type FormEvent, type ReactNode } from 'react';
 
 import { getApi } from '@/lib/api-client';
-import { Permission, hasPermission, type RoomView, type UpdateSettingsBody } from '@/lib/api-types';
+import { Permission, hasPermission } from '@elizabeth/protocol/constants';
+import type { RoomView, UpdateSettingsBody } from '@elizabeth/protocol';
 import { useConfig } from '@/lib/config';
 import { errorMessage } from '@/lib/errors';
 import { closestAge, formatBytes, formatTime, parseTimestamp } from '@/lib/format';
@@ -100,7 +101,11 @@ export function RoomControls() {
       <Section title={t('controls.overview')} icon={ShieldCheck}>
         <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1.5 text-sm">
           <dt className="text-muted">{t('controls.address')}</dt>
-          <dd className="truncate text-right font-mono text-xs leading-5" title={roomPath(slug)}>
+          <dd
+            className="truncate text-right font-mono text-xs leading-5"
+            title={roomPath(slug)}
+            data-testid="room-address"
+          >
             /{slug}
           </dd>
           <dt className="text-muted">{t('controls.expires')}</dt>
@@ -332,21 +337,37 @@ function SettingsForm() {
 
 function PermissionToggles() {
   const { t } = useI18n();
-  const { room, slug, setMovedTo } = useRoom();
+  const { room, slug, setMovedTo, moveTo } = useRoom();
   const toast = useToast();
   const queryClient = useQueryClient();
   const [busy, setBusy] = useState<string | null>(null);
+  const [confirmShareOff, setConfirmShareOff] = useState(false);
   const current = {
     edit: hasPermission(room.permission, Permission.EDIT),
     share: hasPermission(room.permission, Permission.SHARE),
     delete: hasPermission(room.permission, Permission.DELETE),
   };
 
+  function request(name: keyof typeof current, value: boolean) {
+    // Share off breaks every link to the room: say so first.
+    if (name === 'share' && !value) setConfirmShareOff(true);
+    else void toggle(name, value);
+  }
+
   async function toggle(name: keyof typeof current, value: boolean) {
     setBusy(name);
+    setConfirmShareOff(false);
     try {
       const api = getApi();
-      const updated = await api.updatePermissions(slug, { ...current, [name]: value });
+      const { session, ...updated } = await api.updatePermissions(slug, { ...current, [name]: value });
+      if (updated.slug !== slug && session) {
+        // The server handed this page a session at the new address: move there with it.
+        api.storeIssued(updated.slug, session);
+        api.tokens.remove(slug);
+        toast.success(t('permissions.moved'));
+        moveTo(updated.slug, updated);
+        return;
+      }
       queryClient.setQueryData(['room', slug], updated);
       if (updated.slug !== slug) {
         const entry = api.tokens.get(slug);
@@ -388,19 +409,40 @@ function PermissionToggles() {
               id={`perm-${name}`}
               checked={current[name]}
               disabled={busy !== null}
-              onCheckedChange={(v) => void toggle(name, v)}
+              onCheckedChange={(v) => request(name, v)}
               testId={`perm-${name}`}
             />
           </span>
         </div>
       ))}
+      <Dialog
+        open={confirmShareOff}
+        onOpenChange={setConfirmShareOff}
+        title={t('permissions.shareOffTitle')}
+        description={t('permissions.shareOffBody', { room: room.name })}
+        size="sm"
+        role="alertdialog"
+        testId="share-off-dialog"
+        footer={
+          <>
+            <Button onClick={() => setConfirmShareOff(false)}>{t('common.cancel')}</Button>
+            <Button
+              variant="primary"
+              onClick={() => void toggle('share', false)}
+              data-testid="share-off-confirm"
+            >
+              {t('permissions.shareOffConfirm')}
+            </Button>
+          </>
+        }
+      />
     </div>
   );
 }
 
 function SessionsList() {
   const { t, locale } = useI18n();
-  const { slug, jti } = useRoom();
+  const { slug, jti, connection } = useRoom();
   const toast = useToast();
   const [showAll, setShowAll] = useState(false);
   const query = useQuery({
@@ -432,6 +474,8 @@ function SessionsList() {
         {sessions.map((session) => {
           const mine = session.jti === jti;
           const inactive = !!session.revoked_at || parseTimestamp(session.expires_at) < Date.now();
+          // This page knows its own socket best (the list may predate its connect_ack).
+          const connected = mine ? connection === 'open' : session.connected;
           return (
             <li
               key={session.jti}
@@ -440,12 +484,13 @@ function SessionsList() {
                 inactive && 'opacity-55',
               )}
               data-testid="session-row"
+              data-connected={connected}
             >
               <span
                 aria-hidden
                 className={clsx(
                   'h-2 w-2 shrink-0 rounded-full',
-                  session.connected ? 'bg-success' : 'bg-border-strong',
+                  connected ? 'bg-success' : 'bg-border-strong',
                 )}
               />
               <span className="min-w-0 flex-1">
@@ -456,7 +501,7 @@ function SessionsList() {
                 </span>
                 <span className="block text-muted">
                   {t('sessions.since', { time: formatTime(session.created_at, locale) })} ·{' '}
-                  {session.connected ? t('sessions.online') : t('sessions.offline')}
+                  {connected ? t('sessions.online') : t('sessions.offline')}
                 </span>
               </span>
               {!mine && !inactive ? (

@@ -7,7 +7,8 @@ import dynamic from 'next/dynamic';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 
 import { getApi, getWebSocketUrl } from '@/lib/api-client';
-import { Permission, hasPermission, type ContentView, type RoomView } from '@/lib/api-types';
+import { Permission, hasPermission } from '@elizabeth/protocol/constants';
+import type { ContentView, RoomView } from '@elizabeth/protocol';
 import { copyText } from '@/lib/clipboard';
 import { useConfig } from '@/lib/config';
 import { formatBytes } from '@/lib/format';
@@ -35,6 +36,8 @@ const PreviewDialog = dynamic(() => import('./PreviewDialog').then((m) => m.Prev
 type MobileTab = 'room' | 'chat' | 'files';
 
 const FILE_TYPES = ['image', 'file', 'url'];
+/** A room this close to its expiry issues no new token (the server's minimum plus leeway). */
+const FINAL_SECONDS_MS = 15_000;
 
 async function listFiles(slug: string): Promise<ContentView[]> {
   const api = getApi();
@@ -62,10 +65,12 @@ export function Workspace({
   slug,
   initialRoom,
   onForcedExit,
+  onMoved,
 }: {
   slug: string;
   initialRoom: RoomView;
   onForcedExit: (code: string) => void;
+  onMoved: (slug: string, room: RoomView) => void;
 }) {
   const t = useT();
   const toast = useToast();
@@ -125,6 +130,11 @@ export function Workspace({
       case 'user_joined':
       case 'user_left':
         if (typeof frame.payload?.online === 'number') setOnline(frame.payload.online);
+        // Who is connected changed: the managers' session list follows live.
+        void queryClient.invalidateQueries({ queryKey: ['sessions', slug] });
+        break;
+      case 'sessions_changed':
+        void queryClient.invalidateQueries({ queryKey: ['sessions', slug] });
         break;
       case 'content_created':
       case 'content_updated':
@@ -181,6 +191,8 @@ export function Workspace({
 
   const exitRef = useRef(onForcedExit);
   exitRef.current = onForcedExit;
+  const expireAtRef = useRef(Date.parse(room.expire_at));
+  expireAtRef.current = Date.parse(room.expire_at);
   const resyncRef = useRef(() => undefined as unknown);
   resyncRef.current = () => {
     void timeline.resync();
@@ -199,6 +211,9 @@ export function Workspace({
         onResync: () => resyncRef.current(),
         onFatal: (code) => {
           if (code === 'address_changed') return; // the banner explains; the page stays usable
+          // In its last seconds a room issues no token any more: the expiry timer below ends
+          // the page at expire_at instead of a "cannot be entered" a few seconds early.
+          if (code !== 'room_deleted' && expireAtRef.current - Date.now() < FINAL_SECONDS_MS) return;
           exitRef.current(code);
         },
       },
@@ -206,6 +221,15 @@ export function Workspace({
     socket.start();
     return () => socket.stop();
   }, [api, slug]);
+
+  // The room ends at expire_at exactly (the server refuses from then on): follow it without
+  // waiting for the lifecycle pass to close the socket.
+  useEffect(() => {
+    const left = Date.parse(room.expire_at) - Date.now();
+    if (!Number.isFinite(left) || left > 2 ** 31 - 1) return;
+    const timer = setTimeout(() => exitRef.current('room_expired'), Math.max(0, left));
+    return () => clearTimeout(timer);
+  }, [room.expire_at]);
 
   // Keep the session fresh while the page is open (refresh shortly before expiry).
   useEffect(() => {
@@ -296,6 +320,7 @@ export function Workspace({
       copy,
       movedTo,
       setMovedTo,
+      moveTo: onMoved,
     }),
     [
       slug,
@@ -310,6 +335,7 @@ export function Workspace({
       timeline.upsert,
       copy,
       movedTo,
+      onMoved,
     ],
   );
 

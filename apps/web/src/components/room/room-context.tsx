@@ -2,7 +2,7 @@
 
 import { createContext, useContext } from 'react';
 
-import type { RoomView } from '@/lib/api-types';
+import type { ContentView, RoomView } from '@elizabeth/protocol';
 import type { ConnectionState } from '@/lib/realtime';
 
 export interface RoomContextValue {
@@ -23,7 +23,7 @@ export interface RoomContextValue {
   /** Start uploads of files into the room (used by the composer and the file panel). */
   upload: (files: File[]) => void;
   /** Shows a message we just created without waiting for the realtime echo. */
-  upsertMessage: (message: import('@/lib/api-types').ContentView) => void;
+  upsertMessage: (message: ContentView) => void;
   /** Opens the preview of a content. */
   preview: (id: number) => void;
   /** Copies text, falling back to a manual-copy dialog. */
@@ -31,6 +31,8 @@ export interface RoomContextValue {
   /** The slug moved (private address): the new one. */
   movedTo: string | undefined;
   setMovedTo: (slug: string) => void;
+  /** This page moved the room (Share off/on) and holds a session there: follow it. */
+  moveTo: (slug: string, room: RoomView) => void;
 }
 
 export const RoomContext = createContext<RoomContextValue | null>(null);

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 
 import { getApi } from '@/lib/api-client';
-import type { ContentView } from '@/lib/api-types';
+import type { ContentView } from '@elizabeth/protocol';
 import {
   EMPTY_TIMELINE,
   applyNewestPage,
