@@ -17,6 +17,7 @@ import pino from 'pino';
 
 import type { AppConfig } from './config/types.js';
 import type { Database } from './db/index.js';
+import { installNoStoreForJson } from './http/cache-control.js';
 import { installErrorHandling, sendError, toAppError } from './http/error-handler.js';
 import { redisRateLimitOptions, sharedStateUrls } from './http/rate-limit-store.js';
 import { registerOpenApi } from './http/openapi.js';
@@ -160,6 +161,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const web: { serve?: (request: FastifyRequest, reply: FastifyReply) => unknown } = {};
   installErrorHandling(app, { fallback: (request, reply) => web.serve?.(request, reply) });
   installSecurityHeaders(app, config.middleware.security);
+  installNoStoreForJson(app);
 
   if (requestId.enabled) {
     app.addHook('onSend', async (request, reply, payload) => {
