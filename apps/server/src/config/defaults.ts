@@ -32,6 +32,7 @@ export function defaultConfig(): AppConfig {
       port: 4092,
       data_dir: DEFAULT_DATA_DIR,
       body_limit: MiB,
+      public_body_limit: 16 * KiB,
       web_root: '',
       public_url: '',
     },

@@ -8,6 +8,7 @@ export const ENV_ALIASES: ReadonlyArray<{ name: string; key: string }> = [
   { name: 'PORT', key: 'app.server.port' },
   { name: 'DATA_DIR', key: 'app.server.data_dir' },
   { name: 'BODY_LIMIT', key: 'app.server.body_limit' },
+  { name: 'PUBLIC_BODY_LIMIT', key: 'app.server.public_body_limit' },
   { name: 'WEB_ROOT', key: 'app.server.web_root' },
   { name: 'PUBLIC_URL', key: 'app.server.public_url' },
   { name: 'LOG_LEVEL', key: 'app.logging.level' },

@@ -13,6 +13,8 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'app.server.data_dir':
     'Directory for the default SQLite file, the generated JWT secret and the default storage root.',
   'app.server.body_limit': 'Largest JSON request body.',
+  'app.server.public_body_limit':
+    'Largest JSON body of a route that needs no token (creating a room, entering it, refreshing a token); larger → 413.',
   'app.server.web_root': 'Directory of the built web app; empty = the one built in this repository.',
   'app.server.public_url': 'Public origin used in share links; empty = taken from the request.',
   'app.logging.level': 'Log level.',

@@ -58,6 +58,7 @@ export const CONFIG_SCHEMA: SchemaOf<AppConfig> = {
     port: int(1, 65535),
     data_dir: str(),
     body_limit: size(1),
+    public_body_limit: size(1),
     web_root: str(),
     public_url: str(),
   },

@@ -15,6 +15,8 @@ export interface AppConfig {
     data_dir: string;
     /** Largest JSON (non-upload) request body, bytes. */
     body_limit: number;
+    /** Largest JSON body of a route that needs no token (room creation, entering, refresh), bytes. */
+    public_body_limit: number;
     /** Directory of the built web app (static export); empty = the one built in this repo. */
     web_root: string;
     /** Public origin used in links (share URLs); empty = derived from the request. */
