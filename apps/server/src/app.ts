@@ -19,6 +19,7 @@ import type { AppConfig } from './config/types.js';
 import type { Database } from './db/index.js';
 import { installNoStoreForJson } from './http/cache-control.js';
 import { installJsonBodyLimits } from './http/json-body.js';
+import { installUnreadBodyGuard } from './http/unread-body.js';
 import { installErrorHandling, sendError, toAppError } from './http/error-handler.js';
 import { redisRateLimitOptions, sharedStateUrls } from './http/rate-limit-store.js';
 import { registerOpenApi } from './http/openapi.js';
@@ -163,6 +164,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandling(app, { fallback: (request, reply) => web.serve?.(request, reply) });
   installSecurityHeaders(app, config.middleware.security);
   installNoStoreForJson(app);
+  installUnreadBodyGuard(app);
   installJsonBodyLimits(app, config.server.public_body_limit);
 
   if (requestId.enabled) {
