@@ -19,6 +19,7 @@ import type { AppConfig } from './config/types.js';
 import type { Database } from './db/index.js';
 import { installNoStoreForJson } from './http/cache-control.js';
 import { installJsonBodyLimits } from './http/json-body.js';
+import { installConnectionLimits } from './http/connection-limits.js';
 import { installUnreadBodyGuard } from './http/unread-body.js';
 import { installErrorHandling, sendError, toAppError } from './http/error-handler.js';
 import { redisRateLimitOptions, sharedStateUrls } from './http/rate-limit-store.js';
@@ -165,6 +166,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installSecurityHeaders(app, config.middleware.security);
   installNoStoreForJson(app);
   installUnreadBodyGuard(app);
+  installConnectionLimits(app, config.server, config.middleware.trusted_proxies);
   installJsonBodyLimits(app, config.server.public_body_limit);
 
   if (requestId.enabled) {

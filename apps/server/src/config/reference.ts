@@ -15,6 +15,13 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'app.server.body_limit': 'Largest JSON request body.',
   'app.server.public_body_limit':
     'Largest JSON body of a route that needs no token (creating a room, entering it, refreshing a token); larger → 413.',
+  'app.server.headers_timeout_seconds':
+    'Time a client has to send its request line and headers; the connection is closed after it.',
+  'app.server.body_timeout_seconds':
+    'Progress window for request bodies: within each, a body must finish or deliver `body_min_bytes`, else the connection is closed (no total limit: large uploads that keep flowing are never cut).',
+  'app.server.body_min_bytes': 'Bytes a request body must deliver per `body_timeout_seconds` window.',
+  'app.server.max_connections_per_client':
+    'Open connections one peer address may hold; more are answered 429 and closed. Connections from `trusted_proxies` are exempt.',
   'app.server.web_root': 'Directory of the built web app; empty = the one built in this repository.',
   'app.server.public_url': 'Public origin used in share links; empty = taken from the request.',
   'app.logging.level': 'Log level.',

@@ -17,6 +17,13 @@ export interface AppConfig {
     body_limit: number;
     /** Largest JSON body of a route that needs no token (room creation, entering, refresh), bytes. */
     public_body_limit: number;
+    /** Time a client has to send its request line and headers, seconds. */
+    headers_timeout_seconds: number;
+    /** A request body must finish, or deliver `body_min_bytes`, within every window of this many seconds. */
+    body_timeout_seconds: number;
+    body_min_bytes: number;
+    /** Open connections one peer address may hold (trusted proxies are exempt). */
+    max_connections_per_client: number;
     /** Directory of the built web app (static export); empty = the one built in this repo. */
     web_root: string;
     /** Public origin used in links (share URLs); empty = derived from the request. */
