@@ -20,6 +20,7 @@ import type { Database } from './db/index.js';
 import { installNoStoreForJson } from './http/cache-control.js';
 import { installJsonBodyLimits } from './http/json-body.js';
 import { installConnectionLimits } from './http/connection-limits.js';
+import { RoomCreationLimit } from './http/room-creation-limit.js';
 import { installUnreadBodyGuard } from './http/unread-body.js';
 import { installErrorHandling, sendError, toAppError } from './http/error-handler.js';
 import { redisRateLimitOptions, sharedStateUrls } from './http/rate-limit-store.js';
@@ -224,7 +225,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       global: true,
       max: limits.burst_size,
       timeWindow: windowMs,
-      allowList: (request) => !request.url.startsWith('/api/'),
+      // tus PATCH requests carry upload data in chunks: bounded by bytes, not by count.
+      allowList: (request) =>
+        !request.url.startsWith('/api/') || (request.method === 'PATCH' && request.url.includes('/uploads/')),
       keyGenerator: (request) => request.ip,
       ...(sharedUrls.limits ? redisRateLimitOptions(linkTo(sharedUrls.limits), sharedPrefix) : {}),
       errorResponseBuilder: (_request, context) =>
@@ -326,7 +329,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : new AttemptLimiter(clock, attemptWindowMs),
     isConnected: (jti) => gateway.isConnected(jti),
   });
-  await app.register(roomsRoutes, { rooms, authenticator });
+  const creation = config.room.creation_limit;
+  const creationLimit = new RoomCreationLimit(clock, creation.max, creation.window_seconds * 1000);
+  await app.register(roomsRoutes, { rooms, authenticator, creationLimit });
   await app.register(sessionsRoutes, { sessions, authenticator });
 
   const storage = deps.storage;

@@ -52,6 +52,7 @@ export function defaultConfig(): AppConfig {
     storage: {
       backend: 'local',
       root: defaultStorageRoot(DEFAULT_DATA_DIR),
+      max_total_size: 0,
       s3: {
         endpoint: '',
         region: 'us-east-1',
@@ -84,6 +85,7 @@ export function defaultConfig(): AppConfig {
       },
       share_disabled_lock_duration: HOUR,
       max_message_bytes: 256 * KiB,
+      creation_limit: { max: 60, window_seconds: HOUR },
     },
     auth: { password_attempts: { max: 10, window_seconds: 60 } },
     upload: {
@@ -97,6 +99,7 @@ export function defaultConfig(): AppConfig {
       redis_url: '',
       max_connections: 10_000,
       max_connections_per_room: 500,
+      max_connections_per_client: 100,
       ping_interval_seconds: 30,
       connect_timeout_seconds: 10,
     },
@@ -128,9 +131,9 @@ export function defaultConfig(): AppConfig {
           "frame-src 'self' blob:; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
       },
       rate_limit: {
-        enabled: false,
-        per_second: 20,
-        burst_size: 40,
+        enabled: true,
+        per_second: 50,
+        burst_size: 200,
         cleanup_interval_seconds: 60,
         redis_url: '',
       },

@@ -35,6 +35,8 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'app.database.busy_timeout_ms': 'How long SQLite waits for a lock before failing.',
   'app.storage.backend': '`local` (files under `root`) or `s3` (any S3-compatible bucket).',
   'app.storage.root': 'Local storage directory; default `<data_dir>/storage`.',
+  'app.storage.max_total_size':
+    "Cap on all rooms' bytes together (stored and reserved); an upload past it gets `507 INSUFFICIENT_STORAGE`. 0 = no cap.",
   'app.storage.s3.endpoint': 'S3 endpoint URL; empty = AWS.',
   'app.storage.s3.region': 'S3 region.',
   'app.storage.s3.bucket': 'S3 bucket (required with the s3 backend).',
@@ -64,6 +66,9 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'app.room.expiry.default_age': 'Expiry age of new rooms; one of `allowed_ages`.',
   'app.room.share_disabled_lock_duration': 'How long the name of a room that went private stays reserved.',
   'app.room.max_message_bytes': 'Largest chat message (UTF-8 bytes).',
+  'app.room.creation_limit.max':
+    'Rooms one client address may create per window (POST and the first GET of a new name); more → 429. 0 = no limit.',
+  'app.room.creation_limit.window_seconds': 'The window of `room.creation_limit.max`.',
   'app.auth.password_attempts.max':
     'Wrong passwords allowed per client per window (three times as many per room).',
   'app.auth.password_attempts.window_seconds': 'Window of the wrong-password limit.',
@@ -80,6 +85,8 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
     'Empty = one instance, all state in process. `redis://…` = shared by several instances: events (pub/sub), online counts, rate limits (unless `rate_limit.redis_url` is set), wrong-password counts and tus upload locks; see docs/SCALING.md.',
   'app.realtime.max_connections': 'WebSocket connections per server.',
   'app.realtime.max_connections_per_room': 'WebSocket connections per room.',
+  'app.realtime.max_connections_per_client':
+    'WebSocket connections one client address may hold across all rooms; more are closed with 4429.',
   'app.realtime.ping_interval_seconds': 'Protocol ping period; sockets that miss two are dropped.',
   'app.realtime.connect_timeout_seconds': 'Time a new socket has to send its `connect` frame.',
   'app.middleware.tracing.enabled': 'Log one line per request and response.',

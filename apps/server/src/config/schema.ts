@@ -77,6 +77,7 @@ export const CONFIG_SCHEMA: SchemaOf<AppConfig> = {
   storage: {
     backend: oneOf(['local', 's3']),
     root: str(),
+    max_total_size: size(0),
     s3: {
       endpoint: str(),
       region: str(),
@@ -106,6 +107,7 @@ export const CONFIG_SCHEMA: SchemaOf<AppConfig> = {
     expiry: { allowed_ages: durationList(), default_age: duration(1) },
     share_disabled_lock_duration: duration(1),
     max_message_bytes: size(1),
+    creation_limit: { max: int(0), window_seconds: duration(1) },
   },
   auth: { password_attempts: { max: int(1), window_seconds: duration(1) } },
   upload: {
@@ -123,6 +125,7 @@ export const CONFIG_SCHEMA: SchemaOf<AppConfig> = {
     redis_url: str(),
     max_connections: int(1),
     max_connections_per_room: int(1),
+    max_connections_per_client: int(1),
     ping_interval_seconds: duration(1),
     connect_timeout_seconds: duration(1),
   },

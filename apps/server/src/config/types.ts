@@ -46,6 +46,8 @@ export interface AppConfig {
     backend: StorageBackend;
     /** Local storage root (files and tus partial uploads live below it). */
     root: string;
+    /** All rooms' bytes together (stored and reserved); new bytes beyond it get 507. 0 = no cap. */
+    max_total_size: number;
     s3: {
       endpoint: string;
       region: string;
@@ -83,6 +85,8 @@ export interface AppConfig {
     };
     share_disabled_lock_duration: number;
     max_message_bytes: number;
+    /** Rooms one client address may create per window (POST and the zero-step GET); 0 = no limit. */
+    creation_limit: { max: number; window_seconds: number };
   };
   auth: {
     /** Wrong-password attempts allowed per room and per client within the window. */
@@ -108,6 +112,8 @@ export interface AppConfig {
     redis_url: string;
     max_connections: number;
     max_connections_per_room: number;
+    /** Sockets one client address may hold (across all rooms). */
+    max_connections_per_client: number;
     ping_interval_seconds: number;
     connect_timeout_seconds: number;
   };

@@ -11,12 +11,15 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 
 import { requireRoomToken, roomAuthOf } from '../../http/room-auth.js';
 import { errorResponses, ROOM_TOKEN_SECURITY } from '../../http/route-schemas.js';
+import type { RoomCreationLimit } from '../../http/room-creation-limit.js';
 import type { SessionAuthenticator } from '../sessions/session-auth.js';
 import type { RoomsService } from './rooms.service.js';
 
 export interface RoomsRoutesOptions {
   rooms: RoomsService;
   authenticator: SessionAuthenticator;
+  /** Rooms per client address (POST and the zero-step GET). */
+  creationLimit: RoomCreationLimit;
 }
 
 const errors = errorResponses(400, 401, 403, 404, 409, 410);
@@ -25,7 +28,7 @@ const security = ROOM_TOKEN_SECURITY;
 /** API.md §1: rooms. */
 export const roomsRoutes: FastifyPluginAsyncZod<RoomsRoutesOptions> = async (
   app,
-  { rooms, authenticator },
+  { rooms, authenticator, creationLimit },
 ) => {
   const withToken = requireRoomToken(authenticator);
   const url = `${API_PREFIX}/rooms/:name`;
@@ -41,7 +44,10 @@ export const roomsRoutes: FastifyPluginAsyncZod<RoomsRoutesOptions> = async (
         response: { 201: RoomView, ...errors },
       },
     },
-    async (request, reply) => reply.code(201).send(await rooms.create(request.params.name, request.body)),
+    async (request, reply) => {
+      creationLimit.take(request.ip);
+      return reply.code(201).send(await rooms.create(request.params.name, request.body));
+    },
   );
 
   app.get(
@@ -54,7 +60,7 @@ export const roomsRoutes: FastifyPluginAsyncZod<RoomsRoutesOptions> = async (
         response: { 200: RoomView, ...errors },
       },
     },
-    async (request) => rooms.getOrCreate(request.params.name),
+    async (request) => rooms.getOrCreate(request.params.name, () => creationLimit.take(request.ip)),
   );
 
   app.delete(

@@ -140,11 +140,12 @@ export class RoomsService {
   }
 
   /** `GET /rooms/{name}`: the room, created with the defaults on the first visit. */
-  async getOrCreate(rawName: string): Promise<RoomView> {
+  async getOrCreate(rawName: string, beforeCreate?: () => void): Promise<RoomView> {
     const address = parseRoomAddress(rawName);
     const existing = await this.resolve(address);
     if (existing) return existing;
     const name = parseNewRoomName(address);
+    beforeCreate?.();
     const inserted = await roomsRepository.insertIfAbsent(this.deps.db, await this.newRoom(name, {}));
     if (inserted) return toRoomView(inserted);
     // Another request created it first: answer with what it created.
