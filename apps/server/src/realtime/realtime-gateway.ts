@@ -56,6 +56,8 @@ interface Connection {
   invalidFrames: number;
   missedPings: number;
   connectTimer?: NodeJS.Timeout;
+  /** The client address it counts against (set once counted). */
+  client?: string;
 }
 
 interface RoomHub {
@@ -90,6 +92,7 @@ export class RealtimeGateway {
   private readonly connections = new Set<Connection>();
   private readonly hubs = new Map<number, RoomHub>();
   private readonly byJti = new Map<string, Set<Connection>>();
+  private readonly perClient = new Map<string, number>();
   private unsubscribe?: () => void;
   private timer?: NodeJS.Timeout;
   private stopped = false;
@@ -131,7 +134,8 @@ export class RealtimeGateway {
     for (const [roomId, hub] of this.hubs) void this.publishPresence(roomId, hub, true);
   }
 
-  accept(socket: WebSocket): void {
+  /** `client`: the client's address (request.ip), for `max_connections_per_client`. */
+  accept(socket: WebSocket, client = ''): void {
     const connection: Connection = {
       socket,
       state: 'awaiting_connect',
@@ -152,6 +156,18 @@ export class RealtimeGateway {
       );
       return;
     }
+    const fromClient = this.perClient.get(client) ?? 0;
+    if (fromClient >= this.deps.config.max_connections_per_client) {
+      this.refuse(
+        connection,
+        'too_many_connections',
+        'This address has reached its connection limit',
+        WS_CLOSE.TOO_MANY_CONNECTIONS,
+      );
+      return;
+    }
+    this.perClient.set(client, fromClient + 1);
+    connection.client = client;
     this.connections.add(connection);
     connection.connectTimer = setTimeout(() => {
       if (connection.state === 'awaiting_connect') {
@@ -292,6 +308,11 @@ export class RealtimeGateway {
     connection.queue = [];
     clearTimeout(connection.connectTimer);
     this.connections.delete(connection);
+    if (connection.client !== undefined) {
+      const left = (this.perClient.get(connection.client) ?? 1) - 1;
+      if (left <= 0) this.perClient.delete(connection.client);
+      else this.perClient.set(connection.client, left);
+    }
     if (connection.jti !== undefined) {
       const sessions = this.byJti.get(connection.jti);
       sessions?.delete(connection);
