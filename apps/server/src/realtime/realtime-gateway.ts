@@ -58,7 +58,12 @@ interface Connection {
   connectTimer?: NodeJS.Timeout;
   /** The client address it counts against (set once counted). */
   client?: string;
+  /** Closes the socket when its access token expires. */
+  expiryTimer?: NodeJS.Timeout;
 }
+
+/** setTimeout's longest delay; a later expiry is re-armed when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface RoomHub {
   connections: Set<Connection>;
@@ -249,6 +254,7 @@ export class RealtimeGateway {
     connection.roomId = room.id;
     connection.slug = room.slug;
     connection.jti = claims.jti;
+    this.closeAtExpiry(connection, claims.exp * 1000);
     const roomHub = hub ?? { connections: new Set(), presenceVersion: 0, online: 0, presenceSentAt: 0 };
     this.hubs.set(room.id, roomHub);
     roomHub.connections.add(connection);
@@ -307,6 +313,7 @@ export class RealtimeGateway {
     connection.state = 'closed';
     connection.queue = [];
     clearTimeout(connection.connectTimer);
+    clearTimeout(connection.expiryTimer);
     this.connections.delete(connection);
     if (connection.client !== undefined) {
       const left = (this.perClient.get(connection.client) ?? 1) - 1;
@@ -448,6 +455,31 @@ export class RealtimeGateway {
   }
 
   /** An `error` frame, then the close (before `connect_ack` the frame goes out directly). */
+  /**
+   * At the token's expiry: an `error` frame `token_expired`, then close 4401 with the same
+   * reason; the web app refreshes its token and reconnects at once (docs/WEBSOCKET.md).
+   */
+  private closeAtExpiry(connection: Connection, expiresAt: number): void {
+    const wait = expiresAt - this.deps.clock.now();
+    connection.expiryTimer = setTimeout(
+      () => {
+        if (connection.state === 'closed') return;
+        if (this.deps.clock.now() < expiresAt) {
+          this.closeAtExpiry(connection, expiresAt);
+          return;
+        }
+        this.refuse(
+          connection,
+          'token_expired',
+          'The access token expired; refresh it and reconnect',
+          WS_CLOSE.AUTHENTICATION_FAILED,
+        );
+      },
+      Math.min(Math.max(wait, 0), MAX_TIMER_MS),
+    );
+    connection.expiryTimer.unref?.();
+  }
+
   private refuse(connection: Connection, code: string, message: string, closeCode: number): void {
     this.write(connection, frameText(this.deps.clock.now(), 'error', { code, message }));
     this.close(connection, closeCode, code);
