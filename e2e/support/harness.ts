@@ -12,6 +12,7 @@ import { afterAll, beforeAll } from 'vitest';
 
 import { loadConfig } from '../../apps/server/src/config/index.js';
 import { type RunningServer, startServer } from '../../apps/server/src/main.js';
+import { RELAXED_LIMITS_ENV } from '../../apps/server/test/support/app.js';
 import type { ServiceAvailability } from '../../apps/server/test/support/services.js';
 import { freePort } from '../../apps/server/test/server/ports.js';
 
@@ -129,7 +130,11 @@ export async function startE2EServer(env: Record<string, string> = {}): Promise<
   const dir = mkdtempSync(join(tmpdir(), 'elz-e2e-'));
   const port = await freePort();
   const server = await startServer(
-    loadConfig({ env: { PORT: String(port), WEB_ROOT: WEB_OUT, ...env }, cwd: dir, homeDir: dir }),
+    loadConfig({
+      env: { PORT: String(port), WEB_ROOT: WEB_OUT, ...RELAXED_LIMITS_ENV, ...env },
+      cwd: dir,
+      homeDir: dir,
+    }),
     { logger: pino({ level: 'silent' }) },
   );
   return {

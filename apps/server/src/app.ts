@@ -17,6 +17,11 @@ import pino from 'pino';
 
 import type { AppConfig } from './config/types.js';
 import type { Database } from './db/index.js';
+import { installNoStoreForJson } from './http/cache-control.js';
+import { installJsonBodyLimits } from './http/json-body.js';
+import { installConnectionLimits } from './http/connection-limits.js';
+import { RoomCreationLimit } from './http/room-creation-limit.js';
+import { installUnreadBodyGuard } from './http/unread-body.js';
 import { installErrorHandling, sendError, toAppError } from './http/error-handler.js';
 import { redisRateLimitOptions, sharedStateUrls } from './http/rate-limit-store.js';
 import { registerOpenApi } from './http/openapi.js';
@@ -160,6 +165,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const web: { serve?: (request: FastifyRequest, reply: FastifyReply) => unknown } = {};
   installErrorHandling(app, { fallback: (request, reply) => web.serve?.(request, reply) });
   installSecurityHeaders(app, config.middleware.security);
+  installNoStoreForJson(app);
+  installUnreadBodyGuard(app);
+  installConnectionLimits(app, config.server, config.middleware.trusted_proxies);
+  installJsonBodyLimits(app, config.server.public_body_limit);
 
   if (requestId.enabled) {
     app.addHook('onSend', async (request, reply, payload) => {
@@ -216,7 +225,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       global: true,
       max: limits.burst_size,
       timeWindow: windowMs,
-      allowList: (request) => !request.url.startsWith('/api/'),
+      // tus PATCH requests carry upload data in chunks: bounded by bytes, not by count.
+      allowList: (request) =>
+        !request.url.startsWith('/api/') || (request.method === 'PATCH' && request.url.includes('/uploads/')),
       keyGenerator: (request) => request.ip,
       ...(sharedUrls.limits ? redisRateLimitOptions(linkTo(sharedUrls.limits), sharedPrefix) : {}),
       errorResponseBuilder: (_request, context) =>
@@ -318,7 +329,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : new AttemptLimiter(clock, attemptWindowMs),
     isConnected: (jti) => gateway.isConnected(jti),
   });
-  await app.register(roomsRoutes, { rooms, sessions, authenticator });
+  const creation = config.room.creation_limit;
+  const creationLimit = new RoomCreationLimit(clock, creation.max, creation.window_seconds * 1000);
+  await app.register(roomsRoutes, { rooms, sessions, authenticator, creationLimit });
   await app.register(sessionsRoutes, { sessions, authenticator });
 
   const storage = deps.storage;

@@ -13,6 +13,15 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'app.server.data_dir':
     'Directory for the default SQLite file, the generated JWT secret and the default storage root.',
   'app.server.body_limit': 'Largest JSON request body.',
+  'app.server.public_body_limit':
+    'Largest JSON body of a route that needs no token (creating a room, entering it, refreshing a token); larger → 413.',
+  'app.server.headers_timeout_seconds':
+    'Time a client has to send its request line and headers; the connection is closed after it.',
+  'app.server.body_timeout_seconds':
+    'Progress window for request bodies: within each, a body must finish or deliver `body_min_bytes`, else the connection is closed (no total limit: large uploads that keep flowing are never cut).',
+  'app.server.body_min_bytes': 'Bytes a request body must deliver per `body_timeout_seconds` window.',
+  'app.server.max_connections_per_client':
+    'Open connections one peer address may hold; more are answered 429 and closed. Connections from `trusted_proxies` are exempt.',
   'app.server.web_root': 'Directory of the built web app; empty = the one built in this repository.',
   'app.server.public_url': 'Public origin used in share links; empty = taken from the request.',
   'app.logging.level': 'Log level.',
@@ -28,6 +37,8 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'app.storage.root': 'Local storage directory; default `<data_dir>/storage`.',
   'app.storage.local.accel_redirect':
     'Off when empty. An nginx `internal` location (e.g. `/_elizabeth_files/`) that aliases the storage root: authorised downloads answer with `X-Accel-Redirect` and nginx sends the bytes (sendfile, ranges). Local backend only; docs/DEPLOYMENT.md.',
+  'app.storage.max_total_size':
+    "Cap on all rooms' bytes together (stored and reserved); an upload past it gets `507 INSUFFICIENT_STORAGE`. 0 = no cap.",
   'app.storage.s3.endpoint': 'S3 endpoint URL; empty = AWS.',
   'app.storage.s3.region': 'S3 region.',
   'app.storage.s3.bucket': 'S3 bucket (required with the s3 backend).',
@@ -59,6 +70,9 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'app.room.expiry.default_age': 'Expiry age of new rooms; one of `allowed_ages`.',
   'app.room.share_disabled_lock_duration': 'How long the name of a room that went private stays reserved.',
   'app.room.max_message_bytes': 'Largest chat message (UTF-8 bytes).',
+  'app.room.creation_limit.max':
+    'Rooms one client address may create per window (POST and the first GET of a new name); more → 429. 0 = no limit.',
+  'app.room.creation_limit.window_seconds': 'The window of `room.creation_limit.max`.',
   'app.auth.password_attempts.max':
     'Wrong passwords allowed per client per window (three times as many per room).',
   'app.auth.password_attempts.window_seconds': 'Window of the wrong-password limit.',
@@ -75,6 +89,8 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
     'Empty = one instance, all state in process. `redis://…` = shared by several instances: events (pub/sub), online counts, rate limits (unless `rate_limit.redis_url` is set), wrong-password counts and tus upload locks; see docs/SCALING.md.',
   'app.realtime.max_connections': 'WebSocket connections per server.',
   'app.realtime.max_connections_per_room': 'WebSocket connections per room.',
+  'app.realtime.max_connections_per_client':
+    'WebSocket connections one client address may hold across all rooms; more are closed with 4429.',
   'app.realtime.ping_interval_seconds': 'Protocol ping period; sockets that miss two are dropped.',
   'app.realtime.connect_timeout_seconds': 'Time a new socket has to send its `connect` frame.',
   'app.middleware.tracing.enabled': 'Log one line per request and response.',

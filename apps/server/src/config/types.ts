@@ -15,6 +15,15 @@ export interface AppConfig {
     data_dir: string;
     /** Largest JSON (non-upload) request body, bytes. */
     body_limit: number;
+    /** Largest JSON body of a route that needs no token (room creation, entering, refresh), bytes. */
+    public_body_limit: number;
+    /** Time a client has to send its request line and headers, seconds. */
+    headers_timeout_seconds: number;
+    /** A request body must finish, or deliver `body_min_bytes`, within every window of this many seconds. */
+    body_timeout_seconds: number;
+    body_min_bytes: number;
+    /** Open connections one peer address may hold (trusted proxies are exempt). */
+    max_connections_per_client: number;
     /** Directory of the built web app (static export); empty = the one built in this repo. */
     web_root: string;
     /** Public origin used in links (share URLs); empty = derived from the request. */
@@ -44,6 +53,8 @@ export interface AppConfig {
        */
       accel_redirect: string;
     };
+    /** All rooms' bytes together (stored and reserved); new bytes beyond it get 507. 0 = no cap. */
+    max_total_size: number;
     s3: {
       endpoint: string;
       region: string;
@@ -86,6 +97,8 @@ export interface AppConfig {
     };
     share_disabled_lock_duration: number;
     max_message_bytes: number;
+    /** Rooms one client address may create per window (POST and the zero-step GET); 0 = no limit. */
+    creation_limit: { max: number; window_seconds: number };
   };
   auth: {
     /** Wrong-password attempts allowed per room and per client within the window. */
@@ -111,6 +124,8 @@ export interface AppConfig {
     redis_url: string;
     max_connections: number;
     max_connections_per_room: number;
+    /** Sockets one client address may hold (across all rooms). */
+    max_connections_per_client: number;
     ping_interval_seconds: number;
     connect_timeout_seconds: number;
   };

@@ -2,9 +2,40 @@ import pino, { type Logger, type LoggerOptions } from 'pino';
 
 import type { AppConfig } from '../config/types.js';
 
-/** Replaces the value of every `token` query parameter, so URLs can be logged. */
+/** Query parameters whose value is a secret, by their decoded, lower-cased name. */
+const SECRET_PARAMS = new Set(['token', 'access_token', 'refresh_token', 'password', 'secret']);
+/** A JWT (header `{"…` in base64url), wherever it appears in a query. */
+const JWT_LIKE = /eyJ[\w-]*\.[\w-]*\.?/;
+
+function decodeQueryPart(part: string): string {
+  try {
+    return decodeURIComponent(part.replaceAll('+', ' '));
+  } catch {
+    return part;
+  }
+}
+
+/**
+ * The URL with the value of every secret query parameter replaced, so it can be logged. Names
+ * are compared decoded (the server decodes them too: `?%74oken=` is `token`), and any value
+ * (or name) that decodes to something JWT-shaped is replaced whatever its name.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&](?:token|access_token|refresh_token)=)[^&#]*/gi, '$1[REDACTED]');
+  const start = url.indexOf('?');
+  if (start < 0) return url;
+  const query = url
+    .slice(start + 1)
+    .split('&')
+    .map((part) => {
+      const eq = part.indexOf('=');
+      const rawName = eq < 0 ? part : part.slice(0, eq);
+      const name = decodeQueryPart(rawName);
+      if (JWT_LIKE.test(name)) return '[REDACTED]';
+      if (eq < 0) return part;
+      const secret = SECRET_PARAMS.has(name.trim().toLowerCase());
+      return secret || JWT_LIKE.test(decodeQueryPart(part.slice(eq + 1))) ? `${rawName}=[REDACTED]` : part;
+    });
+  return `${url.slice(0, start)}?${query.join('&')}`;
 }
 
 const REDACTED_PATHS = [

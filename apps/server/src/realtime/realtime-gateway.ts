@@ -56,7 +56,14 @@ interface Connection {
   invalidFrames: number;
   missedPings: number;
   connectTimer?: NodeJS.Timeout;
+  /** The client address it counts against (set once counted). */
+  client?: string;
+  /** Closes the socket when its access token expires. */
+  expiryTimer?: NodeJS.Timeout;
 }
+
+/** setTimeout's longest delay; a later expiry is re-armed when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface RoomHub {
   connections: Set<Connection>;
@@ -90,6 +97,7 @@ export class RealtimeGateway {
   private readonly connections = new Set<Connection>();
   private readonly hubs = new Map<number, RoomHub>();
   private readonly byJti = new Map<string, Set<Connection>>();
+  private readonly perClient = new Map<string, number>();
   private unsubscribe?: () => void;
   private timer?: NodeJS.Timeout;
   private stopped = false;
@@ -131,7 +139,8 @@ export class RealtimeGateway {
     for (const [roomId, hub] of this.hubs) void this.publishPresence(roomId, hub, true);
   }
 
-  accept(socket: WebSocket): void {
+  /** `client`: the client's address (request.ip), for `max_connections_per_client`. */
+  accept(socket: WebSocket, client = ''): void {
     const connection: Connection = {
       socket,
       state: 'awaiting_connect',
@@ -152,6 +161,18 @@ export class RealtimeGateway {
       );
       return;
     }
+    const fromClient = this.perClient.get(client) ?? 0;
+    if (fromClient >= this.deps.config.max_connections_per_client) {
+      this.refuse(
+        connection,
+        'too_many_connections',
+        'This address has reached its connection limit',
+        WS_CLOSE.TOO_MANY_CONNECTIONS,
+      );
+      return;
+    }
+    this.perClient.set(client, fromClient + 1);
+    connection.client = client;
     this.connections.add(connection);
     connection.connectTimer = setTimeout(() => {
       if (connection.state === 'awaiting_connect') {
@@ -233,6 +254,7 @@ export class RealtimeGateway {
     connection.roomId = room.id;
     connection.slug = room.slug;
     connection.jti = claims.jti;
+    this.closeAtExpiry(connection, claims.exp * 1000);
     const roomHub = hub ?? { connections: new Set(), presenceVersion: 0, online: 0, presenceSentAt: 0 };
     this.hubs.set(room.id, roomHub);
     roomHub.connections.add(connection);
@@ -291,7 +313,13 @@ export class RealtimeGateway {
     connection.state = 'closed';
     connection.queue = [];
     clearTimeout(connection.connectTimer);
+    clearTimeout(connection.expiryTimer);
     this.connections.delete(connection);
+    if (connection.client !== undefined) {
+      const left = (this.perClient.get(connection.client) ?? 1) - 1;
+      if (left <= 0) this.perClient.delete(connection.client);
+      else this.perClient.set(connection.client, left);
+    }
     if (connection.jti !== undefined) {
       const sessions = this.byJti.get(connection.jti);
       sessions?.delete(connection);
@@ -429,6 +457,31 @@ export class RealtimeGateway {
   }
 
   /** An `error` frame, then the close (before `connect_ack` the frame goes out directly). */
+  /**
+   * At the token's expiry: an `error` frame `token_expired`, then close 4401 with the same
+   * reason; the web app refreshes its token and reconnects at once (docs/WEBSOCKET.md).
+   */
+  private closeAtExpiry(connection: Connection, expiresAt: number): void {
+    const wait = expiresAt - this.deps.clock.now();
+    connection.expiryTimer = setTimeout(
+      () => {
+        if (connection.state === 'closed') return;
+        if (this.deps.clock.now() < expiresAt) {
+          this.closeAtExpiry(connection, expiresAt);
+          return;
+        }
+        this.refuse(
+          connection,
+          'token_expired',
+          'The access token expired; refresh it and reconnect',
+          WS_CLOSE.AUTHENTICATION_FAILED,
+        );
+      },
+      Math.min(Math.max(wait, 0), MAX_TIMER_MS),
+    );
+    connection.expiryTimer.unref?.();
+  }
+
   private refuse(connection: Connection, code: string, message: string, closeCode: number): void {
     this.write(connection, frameText(this.deps.clock.now(), 'error', { code, message }));
     this.close(connection, closeCode, code);

@@ -45,6 +45,6 @@ export async function registerWebSocketRoute(app: FastifyInstance, gateway: Real
         headers: { Upgrade: 'websocket' },
       });
     },
-    wsHandler: (socket) => gateway.accept(socket),
+    wsHandler: (socket, request) => gateway.accept(socket, request.ip),
   });
 }

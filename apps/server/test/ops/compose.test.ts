@@ -107,7 +107,7 @@ describe('.env.docker ↔ compose ↔ server', () => {
     expect(config.database.journal_mode).toBe('delete');
     expect(config.storage.root).toBe('/app/storage/rooms');
     expect(config.room.defaults.max_size).toBe(50 * 1024 * 1024);
-    expect(config.middleware.rate_limit).toMatchObject({ enabled: true, per_second: 20, burst_size: 40 });
+    expect(config.middleware.rate_limit).toMatchObject({ enabled: true, per_second: 50, burst_size: 200 });
   });
 
   it('docs/DEPLOYMENT.md documents every .env.docker variable', () => {

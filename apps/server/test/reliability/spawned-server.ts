@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 import { freePort } from '../server/ports.js';
+import { RELAXED_LIMITS_ENV } from '../support/app.js';
 
 const bin = fileURLToPath(new URL('../../bin/elizabeth.js', import.meta.url));
 const source = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
@@ -45,6 +46,7 @@ export async function spawnServer(env: Record<string, string>, port?: number): P
       LOG_LEVEL: 'warn',
       LISTEN_ADDR: '127.0.0.1',
       PORT: String(chosen),
+      ...RELAXED_LIMITS_ENV,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

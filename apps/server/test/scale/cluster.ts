@@ -15,7 +15,7 @@ import { createDatabase, type Database, migrateToLatest } from '../../src/db/ind
 import type { BlobStorage } from '../../src/storage/blob-storage.js';
 import { createStorage } from '../../src/storage/index.js';
 import { freePort } from '../server/ports.js';
-import { TEST_JWT_SECRET } from '../support/app.js';
+import { RELAXED_LIMITS_ENV, TEST_JWT_SECRET } from '../support/app.js';
 import { createTestDatabase, type TestDatabase, testDatabaseEngines } from '../support/db.js';
 import { startS3, type TestS3 } from '../support/s3.js';
 import type { ServiceAvailability } from '../support/services.js';
@@ -115,7 +115,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     if (s3) cleanups.push(() => s3.close());
 
     const { config } = loadConfig({
-      env: { JWT_SECRET: TEST_JWT_SECRET, WEB_ROOT: join(dir, 'no-web'), STORAGE_ROOT: join(dir, 'shared') },
+      env: {
+        JWT_SECRET: TEST_JWT_SECRET,
+        WEB_ROOT: join(dir, 'no-web'),
+        STORAGE_ROOT: join(dir, 'shared'),
+        ...RELAXED_LIMITS_ENV,
+      },
       cwd: dir,
       homeDir: dir,
     });

@@ -14,7 +14,7 @@ import { loggerOptions } from '../../src/lib/logger.js';
 import type { Clock } from '../../src/lib/clock.js';
 import type { BlobStorage } from '../../src/storage/blob-storage.js';
 import { createStorage } from '../../src/storage/index.js';
-import { TEST_JWT_SECRET } from '../support/app.js';
+import { RELAXED_LIMITS_ENV, TEST_JWT_SECRET } from '../support/app.js';
 import { createTestDatabase, type DatabaseEngine } from '../support/db.js';
 
 /** Every line the server's logger wrote, as text and parsed. */
@@ -69,7 +69,7 @@ export interface LoggedAppOptions {
 export async function createLoggedApp(options: LoggedAppOptions = {}): Promise<LoggedApp> {
   const dir = mkdtempSync(join(tmpdir(), 'elz-sec-'));
   const { config } = loadConfig({
-    env: { JWT_SECRET: TEST_JWT_SECRET, WEB_ROOT: join(dir, 'no-web-build') },
+    env: { JWT_SECRET: TEST_JWT_SECRET, WEB_ROOT: join(dir, 'no-web-build'), ...RELAXED_LIMITS_ENV },
     cwd: dir,
     homeDir: dir,
   });

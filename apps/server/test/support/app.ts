@@ -14,6 +14,19 @@ import { createTestDatabase } from './db.js';
 
 export const TEST_JWT_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 
+/**
+ * The shipped defaults limit requests, room creation and connections per client address; tests
+ * drive the API from one address far faster than a person, so the helpers lift these unless a
+ * test sets them (test/security/abuse-defaults.test.ts checks the defaults themselves).
+ */
+export const RELAXED_LIMITS_ENV: Readonly<Record<string, string>> = {
+  MIDDLEWARE_RATE_LIMIT_ENABLED: 'false',
+  ROOM_CREATION_LIMIT_MAX: '0',
+  // Crowd tests open hundreds of sockets from 127.0.0.1.
+  MAX_CONNECTIONS_PER_CLIENT: '1000000',
+  REALTIME_MAX_CONNECTIONS_PER_CLIENT: '1000000',
+};
+
 export interface TestApp {
   app: FastifyInstance;
   config: AppConfig;
@@ -40,7 +53,12 @@ export interface TestAppOptions {
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'elz-app-'));
   const { config } = loadConfig({
-    env: { JWT_SECRET: TEST_JWT_SECRET, WEB_ROOT: join(dir, 'no-web-build'), ...options.env },
+    env: {
+      JWT_SECRET: TEST_JWT_SECRET,
+      WEB_ROOT: join(dir, 'no-web-build'),
+      ...RELAXED_LIMITS_ENV,
+      ...options.env,
+    },
     cwd: dir,
     homeDir: dir,
   });

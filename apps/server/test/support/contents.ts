@@ -22,7 +22,7 @@ import type { RoomEvent } from '../../src/realtime/events.js';
 import { MemoryEventBus } from '../../src/realtime/memory-event-bus.js';
 import type { BlobStorage } from '../../src/storage/blob-storage.js';
 import { createStorage, LocalStorage, type S3Storage } from '../../src/storage/index.js';
-import { TEST_JWT_SECRET } from './app.js';
+import { RELAXED_LIMITS_ENV, TEST_JWT_SECRET } from './app.js';
 import { createTestDatabase, type DatabaseEngine } from './db.js';
 import { bearer } from './rooms.js';
 
@@ -131,7 +131,12 @@ export interface ContentsTestOptions {
 export async function createContentsApp(options: ContentsTestOptions = {}): Promise<ContentsTestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'elz-contents-'));
   const { config } = loadConfig({
-    env: { JWT_SECRET: TEST_JWT_SECRET, WEB_ROOT: join(dir, 'no-web-build'), ...options.env },
+    env: {
+      JWT_SECRET: TEST_JWT_SECRET,
+      WEB_ROOT: join(dir, 'no-web-build'),
+      ...RELAXED_LIMITS_ENV,
+      ...options.env,
+    },
     cwd: dir,
     homeDir: dir,
   });

@@ -155,6 +155,13 @@ export class RoomSocket {
         this.handlers.onFatal(event.reason);
         return;
       }
+      if (event.code === 4401 && event.reason === 'token_expired') {
+        // Closed at the token's expiry: renew the token and reconnect at once.
+        this.authFailures = Math.max(this.authFailures, 1);
+        this.attempt = 0;
+        void this.connect();
+        return;
+      }
       this.scheduleReconnect();
     };
     socket.onerror = () => {

@@ -8,6 +8,7 @@ import {
   type DB,
   type NewContent,
 } from '../../db/index.js';
+import { AppError } from '../../lib/errors.js';
 
 export interface MessageCursor {
   sequence: number;
@@ -17,21 +18,42 @@ export interface MessageCursor {
 /** SQL for contents and the room quota. Every function takes the executor (db or transaction). */
 export const contentsRepository = {
   /**
-   * Adds `delta` bytes to the room's usage if the result stays within `max_size`: one
-   * conditional UPDATE, so concurrent writers can never overfill a room. False = no room.
+   * Adds `delta` bytes to the room's usage if the result stays within `max_size` and, with a
+   * `totalCap` (`storage.max_total_size`), all rooms' usage stays within it: one conditional
+   * UPDATE, so concurrent writers can never overfill a room. False = no room or room full;
+   * throws 507 INSUFFICIENT_STORAGE when only the global cap is in the way.
    */
-  async reserveRoomBytes(db: Kysely<DB>, roomId: number, delta: number): Promise<boolean> {
+  async reserveRoomBytes(db: Kysely<DB>, roomId: number, delta: number, totalCap = 0): Promise<boolean> {
     if (delta <= 0) {
       await this.releaseRoomBytes(db, roomId, -delta);
       return true;
     }
-    const result = await db
+    let update = db
       .updateTable('rooms')
       .set((eb) => ({ current_size: eb('current_size', '+', delta) }))
       .where('id', '=', roomId)
-      .where((eb) => eb(eb('current_size', '+', delta), '<=', eb.ref('max_size')))
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+      .where((eb) => eb(eb('current_size', '+', delta), '<=', eb.ref('max_size')));
+    if (totalCap > 0) {
+      update = update.where(
+        sql<boolean>`(SELECT COALESCE(SUM(r.current_size), 0) FROM rooms r) + ${delta} <= ${totalCap}`,
+      );
+    }
+    const result = await update.executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 1) return true;
+    if (totalCap > 0) {
+      const room = await db
+        .selectFrom('rooms')
+        .select(['current_size', 'max_size'])
+        .where('id', '=', roomId)
+        .executeTakeFirst();
+      if (room && Number(room.current_size) + delta <= Number(room.max_size)) {
+        throw new AppError(
+          'INSUFFICIENT_STORAGE',
+          "The server's storage cap is reached (storage.max_total_size)",
+        );
+      }
+    }
+    return false;
   },
 
   /** Gives `bytes` back to the room, never below zero. */

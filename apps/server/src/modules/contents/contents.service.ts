@@ -27,7 +27,7 @@ import { messagesMarkdown } from './messages-markdown.js';
 
 export interface ContentsDeps {
   db: Kysely<DB>;
-  config: Pick<AppConfig, 'room'>;
+  config: Pick<AppConfig, 'room' | 'storage'>;
   clock: Clock;
   events: EventBus;
   storage: BlobStorage;
@@ -109,6 +109,11 @@ function uniqueEntryName(name: string, taken: Set<string>): string {
 export class ContentsService {
   constructor(private readonly deps: ContentsDeps) {}
 
+  /** Room quota and the global storage cap (`storage.max_total_size`, 507) in one step. */
+  private reserveBytes(trx: Kysely<DB>, roomId: number, delta: number): Promise<boolean> {
+    return contentsRepository.reserveRoomBytes(trx, roomId, delta, this.deps.config.storage.max_total_size);
+  }
+
   private get now(): number {
     return this.deps.clock.now();
   }
@@ -161,7 +166,7 @@ export class ContentsService {
     const size = byteLength(text);
     const now = this.now;
     const row = await this.deps.db.transaction().execute(async (trx) => {
-      if (!(await contentsRepository.reserveRoomBytes(trx, auth.room.id, size))) throw quotaExceeded();
+      if (!(await this.reserveBytes(trx, auth.room.id, size))) throw quotaExceeded();
       // Without a number the message goes after every other, so ordering follows arrival.
       const sequence =
         body.sequence_number ?? (await contentsRepository.nextSequenceNumber(trx, auth.room.id));
@@ -191,7 +196,7 @@ export class ContentsService {
     const size = byteLength(url);
     const now = this.now;
     const row = await this.deps.db.transaction().execute(async (trx) => {
-      if (!(await contentsRepository.reserveRoomBytes(trx, auth.room.id, size))) throw quotaExceeded();
+      if (!(await this.reserveBytes(trx, auth.room.id, size))) throw quotaExceeded();
       return contentsRepository.insert(trx, {
         room_id: auth.room.id,
         content_type: CONTENT_TYPE.url,
@@ -249,7 +254,7 @@ export class ContentsService {
         patch.file_name = displayFileName(checkName(body.file_name, 'body.file_name'));
       if (size !== current.size) {
         patch.size = size;
-        if (!(await contentsRepository.reserveRoomBytes(trx, auth.room.id, size - current.size))) {
+        if (!(await this.reserveBytes(trx, auth.room.id, size - current.size))) {
           throw quotaExceeded();
         }
       }

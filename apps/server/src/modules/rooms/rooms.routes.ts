@@ -13,6 +13,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 
 import { holdsSession, requireRoomToken, roomAuthOf } from '../../http/room-auth.js';
 import { errorResponses, ROOM_TOKEN_SECURITY } from '../../http/route-schemas.js';
+import type { RoomCreationLimit } from '../../http/room-creation-limit.js';
 import type { SessionAuthenticator } from '../sessions/session-auth.js';
 import type { SessionsService } from '../sessions/sessions.service.js';
 import type { RoomsService } from './rooms.service.js';
@@ -21,6 +22,8 @@ export interface RoomsRoutesOptions {
   rooms: RoomsService;
   sessions: SessionsService;
   authenticator: SessionAuthenticator;
+  /** Rooms per client address (POST and the zero-step GET). */
+  creationLimit: RoomCreationLimit;
 }
 
 const errors = errorResponses(400, 401, 403, 404, 409, 410);
@@ -29,7 +32,7 @@ const security = ROOM_TOKEN_SECURITY;
 /** API.md §1: rooms. */
 export const roomsRoutes: FastifyPluginAsyncZod<RoomsRoutesOptions> = async (
   app,
-  { rooms, sessions, authenticator },
+  { rooms, sessions, authenticator, creationLimit },
 ) => {
   const withToken = requireRoomToken(authenticator);
   const url = `${API_PREFIX}/rooms/:name`;
@@ -45,7 +48,10 @@ export const roomsRoutes: FastifyPluginAsyncZod<RoomsRoutesOptions> = async (
         response: { 201: RoomView, ...errors },
       },
     },
-    async (request, reply) => reply.code(201).send(await rooms.create(request.params.name, request.body)),
+    async (request, reply) => {
+      creationLimit.take(request.ip);
+      return reply.code(201).send(await rooms.create(request.params.name, request.body));
+    },
   );
 
   app.get(
@@ -65,6 +71,7 @@ export const roomsRoutes: FastifyPluginAsyncZod<RoomsRoutesOptions> = async (
       rooms.getOrCreate(request.params.name, {
         create: request.query.create !== 'false',
         held: await holdsSession(authenticator, request, request.params.name),
+        beforeCreate: () => creationLimit.take(request.ip),
       }),
   );
 

@@ -146,15 +146,19 @@ export class RoomsService {
    * `GET /rooms/{name}`: the room, created with the defaults on the first visit. With
    * `create: false` a missing room is `ROOM_NOT_FOUND` (naming a room whose address differs only
    * in case) and a recently purged one `ROOM_EXPIRED`. `held`: the caller presented a live
-   * session of this address.
+   * session of this address. `beforeCreate` runs before a new room is inserted (creation limit).
    */
-  async getOrCreate(rawName: string, options: { create?: boolean; held?: boolean } = {}): Promise<RoomView> {
+  async getOrCreate(
+    rawName: string,
+    options: { create?: boolean; held?: boolean; beforeCreate?: () => void } = {},
+  ): Promise<RoomView> {
     const held = options.held ?? false;
     const address = parseRoomAddress(rawName);
     const existing = await this.resolve(address, held);
     if (existing) return existing;
     if (options.create === false) return this.missing(address);
     const name = parseNewRoomName(address);
+    options.beforeCreate?.();
     const inserted = await roomsRepository.insertIfAbsent(this.deps.db, await this.newRoom(name, {}));
     if (inserted) return toRoomView(inserted);
     // Another request created it first: answer with what it created.

@@ -28,7 +28,7 @@ import { uploadsRepository } from './uploads.repository.js';
 
 export interface UploadsDeps {
   db: Kysely<DB>;
-  config: Pick<AppConfig, 'upload'>;
+  config: Pick<AppConfig, 'upload' | 'storage'>;
   clock: Clock;
   events: EventBus;
   storage: BlobStorage;
@@ -55,6 +55,11 @@ const fileKey = (roomId: number) => `rooms/${roomId}/${randomUUID()}`;
 /** API.md §3: the two-step upload, the one-shot multipart upload and the tus lifecycle. */
 export class UploadsService {
   constructor(private readonly deps: UploadsDeps) {}
+
+  /** Room quota and the global storage cap (`storage.max_total_size`, 507) in one step. */
+  private reserveBytes(trx: Kysely<DB>, roomId: number, delta: number): Promise<boolean> {
+    return contentsRepository.reserveRoomBytes(trx, roomId, delta, this.deps.config.storage.max_total_size);
+  }
 
   private get now(): number {
     return this.deps.clock.now();
@@ -89,7 +94,7 @@ export class UploadsService {
       files: body.files.map((f) => ({ name: f.name, size: f.size, mime: f.mime ?? null })),
     };
     const { reservation, room } = await this.deps.db.transaction().execute(async (trx) => {
-      if (!(await contentsRepository.reserveRoomBytes(trx, auth.room.id, total))) throw quotaExceeded();
+      if (!(await this.reserveBytes(trx, auth.room.id, total))) throw quotaExceeded();
       const reservation = await uploadsRepository.insert(trx, {
         room_id: auth.room.id,
         session_jti: auth.claims.jti,
@@ -198,8 +203,7 @@ export class UploadsService {
     const manifest: Manifest = { files: [] };
     const reservation = await db.transaction().execute(async (trx) => {
       const upfront =
-        contentLength !== undefined &&
-        (await contentsRepository.reserveRoomBytes(trx, auth.room.id, contentLength));
+        contentLength !== undefined && (await this.reserveBytes(trx, auth.room.id, contentLength));
       return uploadsRepository.insert(trx, {
         room_id: auth.room.id,
         session_jti: auth.claims.jti,
@@ -221,7 +225,7 @@ export class UploadsService {
       if (needed <= reserved) return;
       const attempt = async (delta: number) =>
         db.transaction().execute(async (trx) => {
-          if (!(await contentsRepository.reserveRoomBytes(trx, auth.room.id, delta))) return false;
+          if (!(await this.reserveBytes(trx, auth.room.id, delta))) return false;
           await uploadsRepository.addReserved(trx, reservation.id, delta);
           return true;
         });
@@ -295,7 +299,7 @@ export class UploadsService {
       if (!consumed) throw conflict('The reservation expired or was released during the upload');
       // The reservation's bytes become the files' bytes; only a difference moves the quota.
       const held = reservation.reserved_size;
-      if (actual > held && !(await contentsRepository.reserveRoomBytes(trx, auth.room.id, actual - held))) {
+      if (actual > held && !(await this.reserveBytes(trx, auth.room.id, actual - held))) {
         throw quotaExceeded();
       }
       if (actual < held) await contentsRepository.releaseRoomBytes(trx, auth.room.id, held - actual);
@@ -366,7 +370,7 @@ export class UploadsService {
     const mime = mimeTypeOf(name, metadata.filetype ?? metadata.type ?? null);
     const now = this.now;
     await this.deps.db.transaction().execute(async (trx) => {
-      if (!(await contentsRepository.reserveRoomBytes(trx, auth.room.id, size))) throw quotaExceeded();
+      if (!(await this.reserveBytes(trx, auth.room.id, size))) throw quotaExceeded();
       await uploadsRepository.insert(trx, {
         room_id: auth.room.id,
         session_jti: auth.claims.jti,
