@@ -25,6 +25,7 @@ import { DEFAULT_WEB_ROOT, registerWebApp } from './http/web-app.js';
 import { AttemptLimiter } from './lib/attempt-limiter.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { AppError } from './lib/errors.js';
+import { PasswordHasher } from './lib/password.js';
 import { RedisLink } from './lib/redis-link.js';
 import { SharedAttemptLimiter } from './lib/shared-attempt-limiter.js';
 import { Lifecycle, type ReservationReleaser } from './jobs/lifecycle.js';
@@ -79,6 +80,8 @@ export interface AppDeps {
    * instances), else @tus/server's in-process one.
    */
   tusLocker?: Locker;
+  /** Hashes and verifies room passwords; tests pass one to count the work. */
+  passwords?: PasswordHasher;
   /** The uploads module's expired-reservation step for the lifecycle pass. */
   releaseExpiredReservations?: ReservationReleaser;
   /** The process logger; tests omit it and get a silent one. */
@@ -304,8 +307,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       openSockets: () => gateway.stats().connections,
     });
   }
-  const rooms = new RoomsService({ db, config, clock, events, blobs });
-  const attemptWindowMs = config.auth.password_attempts.window_seconds * 1000;
+  const passwords = deps.passwords ?? new PasswordHasher();
+  const rooms = new RoomsService({ db, config, clock, events, blobs, passwords });
+  const attemptLimits = {
+    windowMs: config.auth.password_attempts.window_seconds * 1000,
+    backoffMaxMs: config.auth.password_attempts.backoff_max_seconds * 1000,
+  };
   const sessions = new SessionsService({
     db,
     config,
@@ -314,8 +321,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     signer,
     authenticator,
     passwordAttempts: sharedUrls.limits
-      ? new SharedAttemptLimiter(clock, attemptWindowMs, linkTo(sharedUrls.limits), sharedPrefix)
-      : new AttemptLimiter(clock, attemptWindowMs),
+      ? new SharedAttemptLimiter(clock, attemptLimits, linkTo(sharedUrls.limits), sharedPrefix)
+      : new AttemptLimiter(clock, attemptLimits),
+    passwords,
     isConnected: (jti) => gateway.isConnected(jti),
   });
   await app.register(roomsRoutes, { rooms, authenticator });

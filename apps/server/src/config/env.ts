@@ -47,7 +47,12 @@ export const ENV_ALIASES: ReadonlyArray<{ name: string; key: string }> = [
   { name: 'ROOM_SHARE_DISABLED_LOCK_DURATION', key: 'app.room.share_disabled_lock_duration' },
   { name: 'ROOM_MAX_MESSAGE_BYTES', key: 'app.room.max_message_bytes' },
   { name: 'AUTH_PASSWORD_ATTEMPTS_MAX', key: 'app.auth.password_attempts.max' },
+  { name: 'AUTH_PASSWORD_ATTEMPTS_ROOM_MAX', key: 'app.auth.password_attempts.room_max' },
   { name: 'AUTH_PASSWORD_ATTEMPTS_WINDOW_SECONDS', key: 'app.auth.password_attempts.window_seconds' },
+  {
+    name: 'AUTH_PASSWORD_ATTEMPTS_BACKOFF_MAX_SECONDS',
+    key: 'app.auth.password_attempts.backoff_max_seconds',
+  },
   { name: 'UPLOAD_RESERVATION_TTL_SECONDS', key: 'app.upload.reservation_ttl_seconds' },
   { name: 'UPLOAD_MAX_FILE_SIZE', key: 'app.upload.max_file_size' },
   { name: 'UPLOAD_MAX_REQUEST_SIZE', key: 'app.upload.max_request_size' },

@@ -56,8 +56,13 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'app.room.share_disabled_lock_duration': 'How long the name of a room that went private stays reserved.',
   'app.room.max_message_bytes': 'Largest chat message (UTF-8 bytes).',
   'app.auth.password_attempts.max':
-    'Wrong passwords allowed per client per window (three times as many per room).',
-  'app.auth.password_attempts.window_seconds': 'Window of the wrong-password limit.',
+    'Password attempts (checked before verification, refunded when right) allowed per client per window; filling it locks the client out with an exponential back-off.',
+  'app.auth.password_attempts.room_max':
+    'Password attempts allowed per room per window, from all clients together (no back-off).',
+  'app.auth.password_attempts.window_seconds':
+    'Window of the password-attempt limit, and the first lock-out of a client.',
+  'app.auth.password_attempts.backoff_max_seconds':
+    'Longest lock-out of a client (each one in a row doubles, from the window); lock-outs are forgotten after this long without a new one.',
   'app.upload.reservation_ttl_seconds':
     'How long an unfinished upload keeps its reserved quota and partial bytes.',
   'app.upload.max_file_size': 'Largest single file.',

@@ -102,7 +102,14 @@ export const CONFIG_SCHEMA: SchemaOf<AppConfig> = {
     share_disabled_lock_duration: duration(1),
     max_message_bytes: size(1),
   },
-  auth: { password_attempts: { max: int(1), window_seconds: duration(1) } },
+  auth: {
+    password_attempts: {
+      max: int(1),
+      room_max: int(1),
+      window_seconds: duration(1),
+      backoff_max_seconds: duration(1),
+    },
+  },
   upload: {
     reservation_ttl_seconds: duration(1),
     max_file_size: size(1),

@@ -76,8 +76,11 @@ export interface AppConfig {
     max_message_bytes: number;
   };
   auth: {
-    /** Wrong-password attempts allowed per room and per client within the window. */
-    password_attempts: { max: number; window_seconds: number };
+    /**
+     * Password attempts allowed per client (`max`) and per room (`room_max`) within the
+     * window; a client that fills its allowance is locked out with an exponential back-off.
+     */
+    password_attempts: { max: number; room_max: number; window_seconds: number; backoff_max_seconds: number };
   };
   upload: {
     reservation_ttl_seconds: number;

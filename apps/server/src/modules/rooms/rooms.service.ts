@@ -13,7 +13,7 @@ import type { AppConfig } from '../../config/types.js';
 import { type DB, isCheckViolation } from '../../db/index.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError, validationError } from '../../lib/errors.js';
-import { hashPassword } from '../../lib/password.js';
+import type { PasswordHasher } from '../../lib/password.js';
 import type { EventBus } from '../../realtime/events.js';
 import type { BlobReaper } from '../../storage/blob-reaper.js';
 import { assertRoomOpen, type RoomAuth } from '../sessions/session-auth.js';
@@ -29,6 +29,7 @@ export interface RoomsDeps {
   clock: Clock;
   events: EventBus;
   blobs: BlobReaper;
+  passwords: PasswordHasher;
 }
 
 const PASSWORD_MIN = 4;
@@ -107,7 +108,7 @@ export class RoomsService {
     return {
       name,
       slug: name,
-      password_hash: password === null ? null : await hashPassword(password),
+      password_hash: password === null ? null : await this.deps.passwords.hash(password),
       status: 0 as const,
       permission: this.defaultPermission(),
       max_size: body.max_size ?? defaults.max_size,
@@ -239,7 +240,7 @@ export class RoomsService {
     if (body.max_size !== undefined) patch.max_size = body.max_size;
     const passwordChanged =
       body.password !== undefined || (body.remove_password === true && room.password_hash !== null);
-    if (body.password !== undefined) patch.password_hash = await hashPassword(body.password);
+    if (body.password !== undefined) patch.password_hash = await this.deps.passwords.hash(body.password);
     else if (body.remove_password) patch.password_hash = null;
 
     const updated = await this.deps.db.transaction().execute(async (trx) => {
