@@ -307,7 +307,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       openSockets: () => gateway.stats().connections,
     });
   }
-  const passwords = deps.passwords ?? new PasswordHasher();
+  const passwords = deps.passwords ?? new PasswordHasher(config.auth.password_hashing);
   const rooms = new RoomsService({ db, config, clock, events, blobs, passwords });
   const attemptLimits = {
     windowMs: config.auth.password_attempts.window_seconds * 1000,

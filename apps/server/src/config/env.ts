@@ -53,6 +53,8 @@ export const ENV_ALIASES: ReadonlyArray<{ name: string; key: string }> = [
     name: 'AUTH_PASSWORD_ATTEMPTS_BACKOFF_MAX_SECONDS',
     key: 'app.auth.password_attempts.backoff_max_seconds',
   },
+  { name: 'AUTH_PASSWORD_HASHING_CONCURRENCY', key: 'app.auth.password_hashing.concurrency' },
+  { name: 'AUTH_PASSWORD_HASHING_QUEUE', key: 'app.auth.password_hashing.queue' },
   { name: 'UPLOAD_RESERVATION_TTL_SECONDS', key: 'app.upload.reservation_ttl_seconds' },
   { name: 'UPLOAD_MAX_FILE_SIZE', key: 'app.upload.max_file_size' },
   { name: 'UPLOAD_MAX_REQUEST_SIZE', key: 'app.upload.max_request_size' },

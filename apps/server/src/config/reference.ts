@@ -63,6 +63,10 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
     'Window of the password-attempt limit, and the first lock-out of a client.',
   'app.auth.password_attempts.backoff_max_seconds':
     'Longest lock-out of a client (each one in a row doubles, from the window); lock-outs are forgotten after this long without a new one.',
+  'app.auth.password_hashing.concurrency':
+    'Argon2 password hashes and verifications running at once (each holds a libuv pool thread and 19 MiB).',
+  'app.auth.password_hashing.queue':
+    'Hashes and verifications waiting for a turn; past that a request is refused with 503 and Retry-After.',
   'app.upload.reservation_ttl_seconds':
     'How long an unfinished upload keeps its reserved quota and partial bytes.',
   'app.upload.max_file_size': 'Largest single file.',

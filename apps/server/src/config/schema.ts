@@ -109,6 +109,7 @@ export const CONFIG_SCHEMA: SchemaOf<AppConfig> = {
       window_seconds: duration(1),
       backoff_max_seconds: duration(1),
     },
+    password_hashing: { concurrency: int(1), queue: int(0) },
   },
   upload: {
     reservation_ttl_seconds: duration(1),

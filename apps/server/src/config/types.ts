@@ -81,6 +81,8 @@ export interface AppConfig {
      * window; a client that fills its allowance is locked out with an exponential back-off.
      */
     password_attempts: { max: number; room_max: number; window_seconds: number; backoff_max_seconds: number };
+    /** Argon2 hashes and verifications running at once, and waiting; more are refused (503). */
+    password_hashing: { concurrency: number; queue: number };
   };
   upload: {
     reservation_ttl_seconds: number;

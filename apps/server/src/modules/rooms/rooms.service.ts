@@ -92,7 +92,8 @@ export class RoomsService {
     }
   }
 
-  private async newRoom(name: string, body: CreateRoomBody) {
+  /** The new room's row; `beforeHash` runs after the cheap checks, before Argon2 hashes a password. */
+  private async newRoom(name: string, body: CreateRoomBody, beforeHash?: () => Promise<void>) {
     const { defaults, expiry } = this.deps.config.room;
     const age = body.age_seconds ?? expiry.default_age;
     this.checkAge(age);
@@ -104,6 +105,7 @@ export class RoomsService {
       checkPassword(body.password, 'body.password');
       password = body.password;
     }
+    await beforeHash?.();
     const now = this.now;
     return {
       name,
@@ -157,9 +159,11 @@ export class RoomsService {
   /** `POST /rooms/{name}`: explicit creation with options; 409 if the name is taken. */
   async create(rawName: string, body: CreateRoomBody): Promise<RoomView> {
     const name = parseNewRoomName(rawName);
-    const room = await this.newRoom(name, body);
-    if (await roomsRepository.isNameTaken(this.deps.db, name))
-      throw new AppError('CONFLICT', `Room ${name} already exists`);
+    // The name is checked before the password is hashed: a taken name costs no Argon2 work.
+    const room = await this.newRoom(name, body, async () => {
+      if (await roomsRepository.isNameTaken(this.deps.db, name))
+        throw new AppError('CONFLICT', `Room ${name} already exists`);
+    });
     const inserted = await roomsRepository.insertIfAbsent(this.deps.db, room);
     if (!inserted) throw new AppError('CONFLICT', `Room ${name} already exists`);
     return toRoomView(inserted);
