@@ -201,8 +201,17 @@ export class RoomsService {
       patch.slug = room.name;
       patch.share_disabled_at = null;
     }
-    const updated = await roomsRepository.update(this.deps.db, room.id, patch);
-    if (!updated) throw new AppError('ROOM_NOT_FOUND', `Room ${room.slug} does not exist`);
+    const goesPrivate = patch.share_disabled_at !== undefined && patch.share_disabled_at !== null;
+    const updated = await this.deps.db.transaction().execute(async (trx) => {
+      const current = await roomsRepository.update(trx, room.id, patch);
+      if (!current) throw new AppError('ROOM_NOT_FOUND', `Room ${room.slug} does not exist`);
+      // Every other session (and its refresh tokens) knew only the public address: none of them
+      // may refresh its way to the private one. The caller keeps its own. (Their sockets are
+      // closed by the room_updated event with previous_slug: 4102 address_changed.)
+      if (goesPrivate)
+        await sessionsRepository.revokeRoomSessionsExcept(trx, room.id, auth.claims.jti, this.now);
+      return current;
+    });
     const moved = updated.slug !== room.slug;
     this.deps.events.publish({
       type: 'room_updated',
