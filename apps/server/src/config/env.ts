@@ -112,6 +112,8 @@ export const ENV_ALIASES: ReadonlyArray<{ name: string; key: string }> = [
 
 /** Names the config module reads that are not keys: the YAML file location. */
 export const CONFIG_FILE_ENV = 'CONFIG_FILE';
+/** A file holding `app.jwt.secret` (Docker/Kubernetes secrets); `JWT_SECRET` must then be unset. */
+export const JWT_SECRET_FILE_ENV = 'JWT_SECRET_FILE';
 
 /** Prefix of the nested names, e.g. `ELIZABETH__APP__SERVER__PORT` (matched case-insensitively). */
 export const NESTED_ENV_PREFIX = 'ELIZABETH__';
