@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { constants as zlib } from 'node:zlib';
 
 import compress from '@fastify/compress';
@@ -43,7 +44,7 @@ import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { SessionsService } from './modules/sessions/sessions.service.js';
 import { TokenSigner } from './modules/sessions/token-signer.js';
 import { RedisLocker } from './modules/uploads/redis-locker.js';
-import { releaseExpiredReservations } from './modules/uploads/reservations.js';
+import { releaseAbandonedReservations, releaseExpiredReservations } from './modules/uploads/reservations.js';
 import { TusHandler } from './modules/uploads/tus-handler.js';
 import { uploadsRoutes } from './modules/uploads/uploads.routes.js';
 import { UploadsService } from './modules/uploads/uploads.service.js';
@@ -60,6 +61,11 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The lifecycle pass of this app; `main.ts` schedules it. */
     lifecycle: Lifecycle;
+    /**
+     * Gives back the one-shot uploads this server's previous incarnation was streaming when it
+     * died; `main.ts` runs it once the server listens. Resolves to how many were released.
+     */
+    releaseAbandonedUploads: () => Promise<number>;
   }
 }
 
@@ -80,6 +86,12 @@ export interface AppDeps {
    * instances), else @tus/server's in-process one.
    */
   tusLocker?: Locker;
+  /**
+   * Who streams this app's one-shot uploads (`upload_reservations.owner`): by default host,
+   * address and port, the same for the next incarnation of this server and for no other live
+   * server (only one process listens on an address and port).
+   */
+  instanceId?: string;
   /** Hashes and verifies room passwords; tests pass one to count the work. */
   passwords?: PasswordHasher;
   /** The uploads module's expired-reservation step for the lifecycle pass. */
@@ -332,7 +344,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const storage = deps.storage;
   const contents = new ContentsService({ db, config, clock, events, storage, blobs, authenticator });
   await app.register(contentsRoutes, { contents, authenticator, storage });
-  const uploads = new UploadsService({ db, config, clock, events, storage, blobs });
+  const builtAt = clock.now();
+  const owner = deps.instanceId ?? `${hostname()}:${config.server.addr}:${config.server.port}`;
+  const uploads = new UploadsService({ db, config, clock, events, storage, blobs, owner });
+  app.decorate('releaseAbandonedUploads', () =>
+    releaseAbandonedReservations({ db, blobs }, owner, builtAt, clock.now()),
+  );
   const tusLocker = (): { locker?: Locker } => {
     if (deps.tusLocker) return { locker: deps.tusLocker };
     if (!sharedUrls.locks) return {};

@@ -53,6 +53,11 @@ export async function startServer(
     const host = config.server.addr.includes(':') ? `[${config.server.addr}]` : config.server.addr;
     const url = `http://${host}:${port}`;
     logger.info(`Elizabeth listening on ${url} (API docs: ${url}/api/v1/scalar)`);
+    // Listening proves no other live process has this owner: its predecessor's one-shot
+    // uploads cannot finish any more.
+    const abandoned = await app.releaseAbandonedUploads();
+    if (abandoned > 0)
+      logger.warn({ released: abandoned }, 'released the unfinished one-shot uploads of the previous run');
 
     const scheduler = new Scheduler(logger);
     scheduler.add({

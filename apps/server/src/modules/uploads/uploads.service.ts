@@ -33,6 +33,8 @@ export interface UploadsDeps {
   events: EventBus;
   storage: BlobStorage;
   blobs: BlobReaper;
+  /** This server process, as the owner of the uploads it streams (see reservations.ts). */
+  owner: string;
 }
 
 /** One file part of a multipart body, as the routes hand it over. */
@@ -102,6 +104,7 @@ export class UploadsService {
         expires_at: now + this.ttlMs,
         consumed_at: null,
         started_at: null,
+        owner: null,
       });
       return { reservation, room: await contentsRepository.roomSize(trx, auth.room.id) };
     });
@@ -140,7 +143,7 @@ export class UploadsService {
       await this.release(reservation.id, []);
       throw validationError('The reservation has expired; prepare the upload again');
     }
-    if (!(await uploadsRepository.claim(db, reservation.id, now))) {
+    if (!(await uploadsRepository.claim(db, reservation.id, now, this.deps.owner))) {
       throw conflict('This reservation was already used');
     }
 
@@ -212,6 +215,7 @@ export class UploadsService {
         expires_at: now + this.ttlMs,
         consumed_at: null,
         started_at: now,
+        owner: this.deps.owner,
       });
     });
 
@@ -378,6 +382,7 @@ export class UploadsService {
         expires_at: now + this.ttlMs,
         consumed_at: null,
         started_at: now,
+        owner: null,
       });
     });
   }
