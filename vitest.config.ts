@@ -24,6 +24,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Fails the run when a process a test started outlives it (issue 16 item 16).
+    globalSetup: ['apps/server/test/support/global-setup.ts'],
     reporters: ['default'],
   },
 });

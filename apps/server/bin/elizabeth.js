@@ -1,25 +1,29 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
 // The shebang gives V8 a 1 MiB young generation (--max-semi-space-size=1): ~25 MB less RSS for
 // a server that mostly streams; the Docker image starts node with the same flag.
-// Runs the built CLI. In a source checkout that was never built it runs the TypeScript sources
-// through tsx (a dev dependency), resolving workspace packages to their sources, so that
-// `npx elizabeth` works straight after `npm ci`.
-import { spawn } from 'node:child_process';
+// Runs the built CLI. In a source checkout that was never built (or with
+// ELIZABETH_RUN_SOURCE=1) it runs the TypeScript sources through tsx (a dev dependency), in
+// this same process, resolving workspace packages to their sources (the `source` export
+// condition), so that `npx elizabeth` works straight after `npm ci`. One process: a signal
+// meant for the server (SIGKILL included) reaches the server; no child can be orphaned.
 import { existsSync } from 'node:fs';
+import { register as registerHooks } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const built = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const protocolBuilt = fileURLToPath(new URL('../../../packages/protocol/dist/index.js', import.meta.url));
 
-if (existsSync(built) && existsSync(protocolBuilt)) {
+if (process.env.ELIZABETH_RUN_SOURCE !== '1' && existsSync(built) && existsSync(protocolBuilt)) {
   await import(built);
 } else {
-  const source = fileURLToPath(new URL('../src/index.ts', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    ['--conditions=source', '--import', import.meta.resolve('tsx'), source, ...process.argv.slice(2)],
-    { stdio: 'inherit' },
+  const { register } = await import('tsx/esm/api');
+  register();
+  // Registered after tsx, so it runs first: every resolution also matches `source` exports.
+  registerHooks(
+    'data:text/javascript,' +
+      encodeURIComponent(
+        "export function resolve(s, c, next) { return next(s, c.conditions.includes('source') ? c : { ...c, conditions: [...c.conditions, 'source'] }); }",
+      ),
   );
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  await import(fileURLToPath(new URL('../src/index.ts', import.meta.url)));
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { constants as zlib } from 'node:zlib';
 
 import compress from '@fastify/compress';
@@ -30,6 +31,7 @@ import { DEFAULT_WEB_ROOT, registerWebApp } from './http/web-app.js';
 import { AttemptLimiter } from './lib/attempt-limiter.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { AppError } from './lib/errors.js';
+import { PasswordHasher } from './lib/password.js';
 import { RedisLink } from './lib/redis-link.js';
 import { SharedAttemptLimiter } from './lib/shared-attempt-limiter.js';
 import { Lifecycle, type ReservationReleaser } from './jobs/lifecycle.js';
@@ -47,7 +49,7 @@ import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { SessionsService } from './modules/sessions/sessions.service.js';
 import { TokenSigner } from './modules/sessions/token-signer.js';
 import { RedisLocker } from './modules/uploads/redis-locker.js';
-import { releaseExpiredReservations } from './modules/uploads/reservations.js';
+import { releaseAbandonedReservations, releaseExpiredReservations } from './modules/uploads/reservations.js';
 import { TusHandler } from './modules/uploads/tus-handler.js';
 import { uploadsRoutes } from './modules/uploads/uploads.routes.js';
 import { UploadsService } from './modules/uploads/uploads.service.js';
@@ -64,6 +66,11 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The lifecycle pass of this app; `main.ts` schedules it. */
     lifecycle: Lifecycle;
+    /**
+     * Gives back the one-shot uploads this server's previous incarnation was streaming when it
+     * died; `main.ts` runs it once the server listens. Resolves to how many were released.
+     */
+    releaseAbandonedUploads: () => Promise<number>;
   }
 }
 
@@ -84,6 +91,14 @@ export interface AppDeps {
    * instances), else @tus/server's in-process one.
    */
   tusLocker?: Locker;
+  /**
+   * Who streams this app's one-shot uploads (`upload_reservations.owner`): by default host,
+   * address and port, the same for the next incarnation of this server and for no other live
+   * server (only one process listens on an address and port).
+   */
+  instanceId?: string;
+  /** Hashes and verifies room passwords; tests pass one to count the work. */
+  passwords?: PasswordHasher;
   /** The uploads module's expired-reservation step for the lifecycle pass. */
   releaseExpiredReservations?: ReservationReleaser;
   /** The process logger; tests omit it and get a silent one. */
@@ -315,8 +330,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       openSockets: () => gateway.stats().connections,
     });
   }
-  const rooms = new RoomsService({ db, config, clock, events, blobs });
-  const attemptWindowMs = config.auth.password_attempts.window_seconds * 1000;
+  const passwords = deps.passwords ?? new PasswordHasher(config.auth.password_hashing);
+  const rooms = new RoomsService({ db, config, clock, events, blobs, passwords });
+  const attemptLimits = {
+    windowMs: config.auth.password_attempts.window_seconds * 1000,
+    backoffMaxMs: config.auth.password_attempts.backoff_max_seconds * 1000,
+  };
   const sessions = new SessionsService({
     db,
     config,
@@ -325,8 +344,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     signer,
     authenticator,
     passwordAttempts: sharedUrls.limits
-      ? new SharedAttemptLimiter(clock, attemptWindowMs, linkTo(sharedUrls.limits), sharedPrefix)
-      : new AttemptLimiter(clock, attemptWindowMs),
+      ? new SharedAttemptLimiter(clock, attemptLimits, linkTo(sharedUrls.limits), sharedPrefix)
+      : new AttemptLimiter(clock, attemptLimits),
+    passwords,
     isConnected: (jti) => gateway.isConnected(jti),
   });
   const creation = config.room.creation_limit;
@@ -343,7 +363,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     accelRedirect: config.storage.local.accel_redirect,
     presignSeconds: config.storage.s3.presign_downloads_seconds,
   });
-  const uploads = new UploadsService({ db, config, clock, events, storage, blobs });
+  const builtAt = clock.now();
+  const owner = deps.instanceId ?? `${hostname()}:${config.server.addr}:${config.server.port}`;
+  const uploads = new UploadsService({ db, config, clock, events, storage, blobs, owner });
+  app.decorate('releaseAbandonedUploads', () =>
+    releaseAbandonedReservations({ db, blobs }, owner, builtAt, clock.now()),
+  );
   const tusLocker = (): { locker?: Locker } => {
     if (deps.tusLocker) return { locker: deps.tusLocker };
     if (!sharedUrls.locks) return {};

@@ -26,6 +26,14 @@ export async function startServer(
   const logger = options.logger ?? createLogger(loaded.config.logging);
   logger.info({ config: redactConfig(loaded.config), configFile: loaded.configFile }, 'configuration loaded');
 
+  if (loaded.sources['app.jwt.secret']?.kind === 'flag') {
+    logger.warn(
+      '--jwt-secret puts the JWT secret on the command line, where every local user can read it ' +
+        '(ps, /proc/<pid>/cmdline): use JWT_SECRET_FILE=<file readable only by the server>, ' +
+        'JWT_SECRET in an environment file of mode 0600, or no secret at all (one is generated ' +
+        'once into <data_dir>/jwt-secret, mode 0600)',
+    );
+  }
   const jwt = await resolveJwtSecret(loaded.config, { logger: { info: (msg: string) => logger.info(msg) } });
   const config: AppConfig = { ...loaded.config, jwt: { ...loaded.config.jwt, secret: jwt.secret } };
 
@@ -45,6 +53,11 @@ export async function startServer(
     const host = config.server.addr.includes(':') ? `[${config.server.addr}]` : config.server.addr;
     const url = `http://${host}:${port}`;
     logger.info(`Elizabeth listening on ${url} (API docs: ${url}/api/v1/scalar)`);
+    // Listening proves no other live process has this owner: its predecessor's one-shot
+    // uploads cannot finish any more.
+    const abandoned = await app.releaseAbandonedUploads();
+    if (abandoned > 0)
+      logger.warn({ released: abandoned }, 'released the unfinished one-shot uploads of the previous run');
 
     const scheduler = new Scheduler(logger);
     scheduler.add({

@@ -89,7 +89,10 @@ export function defaultConfig(): AppConfig {
       max_message_bytes: 256 * KiB,
       creation_limit: { max: 60, window_seconds: HOUR },
     },
-    auth: { password_attempts: { max: 10, window_seconds: 60 } },
+    auth: {
+      password_attempts: { max: 10, room_max: 100, window_seconds: 60, backoff_max_seconds: HOUR },
+      password_hashing: { concurrency: 2, queue: 32 },
+    },
     upload: {
       reservation_ttl_seconds: HOUR,
       max_file_size: 10 * GiB,

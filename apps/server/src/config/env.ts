@@ -57,7 +57,14 @@ export const ENV_ALIASES: ReadonlyArray<{ name: string; key: string }> = [
   { name: 'ROOM_CREATION_LIMIT_MAX', key: 'app.room.creation_limit.max' },
   { name: 'ROOM_CREATION_LIMIT_WINDOW_SECONDS', key: 'app.room.creation_limit.window_seconds' },
   { name: 'AUTH_PASSWORD_ATTEMPTS_MAX', key: 'app.auth.password_attempts.max' },
+  { name: 'AUTH_PASSWORD_ATTEMPTS_ROOM_MAX', key: 'app.auth.password_attempts.room_max' },
   { name: 'AUTH_PASSWORD_ATTEMPTS_WINDOW_SECONDS', key: 'app.auth.password_attempts.window_seconds' },
+  {
+    name: 'AUTH_PASSWORD_ATTEMPTS_BACKOFF_MAX_SECONDS',
+    key: 'app.auth.password_attempts.backoff_max_seconds',
+  },
+  { name: 'AUTH_PASSWORD_HASHING_CONCURRENCY', key: 'app.auth.password_hashing.concurrency' },
+  { name: 'AUTH_PASSWORD_HASHING_QUEUE', key: 'app.auth.password_hashing.queue' },
   { name: 'UPLOAD_RESERVATION_TTL_SECONDS', key: 'app.upload.reservation_ttl_seconds' },
   { name: 'UPLOAD_MAX_FILE_SIZE', key: 'app.upload.max_file_size' },
   { name: 'UPLOAD_MAX_REQUEST_SIZE', key: 'app.upload.max_request_size' },
@@ -116,6 +123,8 @@ export const ENV_ALIASES: ReadonlyArray<{ name: string; key: string }> = [
 
 /** Names the config module reads that are not keys: the YAML file location. */
 export const CONFIG_FILE_ENV = 'CONFIG_FILE';
+/** A file holding `app.jwt.secret` (Docker/Kubernetes secrets); `JWT_SECRET` must then be unset. */
+export const JWT_SECRET_FILE_ENV = 'JWT_SECRET_FILE';
 
 /** Prefix of the nested names, e.g. `ELIZABETH__APP__SERVER__PORT` (matched case-insensitively). */
 export const NESTED_ENV_PREFIX = 'ELIZABETH__';

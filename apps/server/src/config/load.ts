@@ -6,7 +6,7 @@ import { parseDocument } from 'yaml';
 
 import { normaliseDatabaseUrl } from './database-url.js';
 import { defaultConfig, defaultDatabaseUrl, defaultStorageRoot } from './defaults.js';
-import { CONFIG_FILE_ENV, ENV_ALIASES, NESTED_ENV_PREFIX } from './env.js';
+import { CONFIG_FILE_ENV, ENV_ALIASES, JWT_SECRET_FILE_ENV, NESTED_ENV_PREFIX } from './env.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { unquote } from './parse.js';
 import {
@@ -236,6 +236,22 @@ function readAliasEnv(env: Record<string, string | undefined>, layers: Layers): 
   }
 }
 
+/** `JWT_SECRET_FILE`: the secret read from a file, so it is in no environment or command line. */
+function readSecretFile(env: Record<string, string | undefined>, layers: Layers): void {
+  const file = envValue(env, JWT_SECRET_FILE_ENV);
+  if (file === undefined) return;
+  const source: ConfigSource = { kind: 'env', name: JWT_SECRET_FILE_ENV };
+  if (envValue(env, 'JWT_SECRET') !== undefined) {
+    layers.issue('app.jwt.secret', source, 'set JWT_SECRET or JWT_SECRET_FILE, not both');
+    return;
+  }
+  try {
+    layers.set(leaf('app.jwt.secret'), fs.readFileSync(file, 'utf8').trim(), source);
+  } catch (error) {
+    layers.issue('app.jwt.secret', source, `cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
 function verboseLevel(count: number): LogLevel {
   return count >= 3 ? 'trace' : count === 2 ? 'debug' : 'info';
 }
@@ -315,6 +331,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   if (configFile) readYamlLayer(configFile, layers);
   readNestedEnv(env, layers);
   readAliasEnv(env, layers);
+  readSecretFile(env, layers);
   readFlags(cli, layers);
   postProcess(layers, cwd);
 

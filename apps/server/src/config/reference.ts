@@ -74,8 +74,17 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
     'Rooms one client address may create per window (POST and the first GET of a new name); more → 429. 0 = no limit.',
   'app.room.creation_limit.window_seconds': 'The window of `room.creation_limit.max`.',
   'app.auth.password_attempts.max':
-    'Wrong passwords allowed per client per window (three times as many per room).',
-  'app.auth.password_attempts.window_seconds': 'Window of the wrong-password limit.',
+    'Password attempts (checked before verification, refunded when right) allowed per client per window; filling it locks the client out with an exponential back-off.',
+  'app.auth.password_attempts.room_max':
+    'Password attempts allowed per room per window, from all clients together (no back-off).',
+  'app.auth.password_attempts.window_seconds':
+    'Window of the password-attempt limit, and the first lock-out of a client.',
+  'app.auth.password_attempts.backoff_max_seconds':
+    'Longest lock-out of a client (each one in a row doubles, from the window); lock-outs are forgotten after this long without a new one.',
+  'app.auth.password_hashing.concurrency':
+    'Argon2 password hashes and verifications running at once (each holds a libuv pool thread and 19 MiB).',
+  'app.auth.password_hashing.queue':
+    'Hashes and verifications waiting for a turn; past that a request is refused with 503 and Retry-After.',
   'app.upload.reservation_ttl_seconds':
     'How long an unfinished upload keeps its reserved quota and partial bytes.',
   'app.upload.max_file_size': 'Largest single file.',

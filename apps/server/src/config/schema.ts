@@ -111,7 +111,15 @@ export const CONFIG_SCHEMA: SchemaOf<AppConfig> = {
     max_message_bytes: size(1),
     creation_limit: { max: int(0), window_seconds: duration(1) },
   },
-  auth: { password_attempts: { max: int(1), window_seconds: duration(1) } },
+  auth: {
+    password_attempts: {
+      max: int(1),
+      room_max: int(1),
+      window_seconds: duration(1),
+      backoff_max_seconds: duration(1),
+    },
+    password_hashing: { concurrency: int(1), queue: int(0) },
+  },
   upload: {
     reservation_ttl_seconds: duration(1),
     max_file_size: size(1),

@@ -101,8 +101,13 @@ export interface AppConfig {
     creation_limit: { max: number; window_seconds: number };
   };
   auth: {
-    /** Wrong-password attempts allowed per room and per client within the window. */
-    password_attempts: { max: number; window_seconds: number };
+    /**
+     * Password attempts allowed per client (`max`) and per room (`room_max`) within the
+     * window; a client that fills its allowance is locked out with an exponential back-off.
+     */
+    password_attempts: { max: number; room_max: number; window_seconds: number; backoff_max_seconds: number };
+    /** Argon2 hashes and verifications running at once, and waiting; more are refused (503). */
+    password_hashing: { concurrency: number; queue: number };
   };
   upload: {
     reservation_ttl_seconds: number;

@@ -115,6 +115,8 @@ export interface UploadReservationsTable {
   consumed_at: Millis | null;
   /** When an upload request claimed the reservation (0002); null = not yet used. */
   started_at: Millis | null;
+  /** The server process streaming it (0003): one-shot and claimed two-step uploads only. */
+  owner: string | null;
 }
 
 /** Stored bytes still to delete; a row leaves only after the bytes are gone. */

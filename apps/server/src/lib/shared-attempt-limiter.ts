@@ -1,53 +1,127 @@
 import { randomUUID } from 'node:crypto';
 
-import { AttemptLimiter } from './attempt-limiter.js';
+import {
+  AttemptLimiter,
+  type AttemptLimits,
+  type AttemptRule,
+  type AttemptTicket,
+  tooManyAttempts,
+} from './attempt-limiter.js';
 import type { Clock } from './clock.js';
 import type { RedisLink } from './redis-link.js';
 
-interface FailureMessage {
-  origin: string;
-  keys: string[];
-}
+/**
+ * KEYS: the attempt sets (sorted by time), then the lock hashes, one each per rule.
+ * ARGV: now, window, attempt id, then each rule's max. Returns 0 (charged) or the retry delay.
+ */
+const RESERVE = `
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local n = #KEYS / 2
+local retry = 0
+for i = 1, n do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
+  if redis.call('ZCARD', KEYS[i]) >= tonumber(ARGV[3 + i]) then
+    local oldest = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
+    retry = math.max(retry, tonumber(oldest[2]) + window - now)
+  end
+  local locked = tonumber(redis.call('HGET', KEYS[n + i], 'until') or '0')
+  if locked > now then retry = math.max(retry, locked - now) end
+end
+if retry > 0 then return retry end
+for i = 1, n do
+  redis.call('ZADD', KEYS[i], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[i], window)
+end
+return 0
+`;
 
 /**
- * The wrong-password limiter of several instances: each instance keeps the in-memory sliding
- * window of `AttemptLimiter` (so checks stay synchronous and work during a Redis outage) and
- * copies every failure it records to the others over Redis pub/sub. A failure on one instance
- * counts on all of them within the pub/sub delay (milliseconds). Failures recorded while an
- * instance was not subscribed (before it started, or during an outage) are not replayed.
+ * KEYS: the attempt set and the lock hash of a back-off rule. ARGV: now, window, max, backoff
+ * max. Starts the next lock-out when the allowance is full and no lock-out is running.
+ */
+const ESCALATE = `
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local backoffMax = tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then return 0 end
+local locked = tonumber(redis.call('HGET', KEYS[2], 'until') or '0')
+if locked > now then return 0 end
+local strikes = tonumber(redis.call('HGET', KEYS[2], 'strikes') or '0')
+if now - locked >= backoffMax then strikes = 0 end
+strikes = strikes + 1
+local duration = math.min(window * 2 ^ math.min(strikes - 1, 30), math.max(backoffMax, window))
+redis.call('HSET', KEYS[2], 'until', now + duration, 'strikes', strikes)
+redis.call('PEXPIRE', KEYS[2], math.floor(duration + backoffMax))
+return 1
+`;
+
+/**
+ * The wrong-password limit of several instances: the attempt counts and lock-outs live in
+ * Redis and every charge is one atomic script, so a burst spread over all instances still
+ * runs at most the allowance of verifications. While Redis is unreachable each instance falls
+ * back to its own in-memory counts (`AttemptLimiter`): the limit then holds per instance.
  */
 export class SharedAttemptLimiter extends AttemptLimiter {
-  private readonly origin = randomUUID();
-  private readonly channel: string;
+  private readonly prefix: string;
 
   constructor(
     clock: Clock,
-    windowMs: number,
+    limits: AttemptLimits,
     private readonly link: RedisLink,
     prefix = 'elizabeth',
   ) {
-    super(clock, windowMs);
-    this.channel = `${prefix}:password-failures`;
-    link.subscribe(this.channel, (message) => this.receive(message));
+    super(clock, limits);
+    this.prefix = `${prefix}:password-attempts`;
   }
 
-  override recordFailure(keys: string[]): void {
-    super.recordFailure(keys);
-    void this.link.publish(
-      this.channel,
-      JSON.stringify({ origin: this.origin, keys } satisfies FailureMessage),
-    );
-  }
-
-  private receive(message: string): void {
-    let parsed: Partial<FailureMessage>;
+  override async reserve(rules: AttemptRule[]): Promise<AttemptTicket> {
+    const sets = rules.map((r) => `${this.prefix}:${r.key}`);
+    const locks = rules.map((r) => `${this.prefix}:lock:${r.key}`);
+    const id = randomUUID();
+    const now = this.clock.now();
+    let retry: number;
     try {
-      parsed = JSON.parse(message) as Partial<FailureMessage>;
+      retry = Number(
+        await this.link.commands.eval(
+          RESERVE,
+          sets.length * 2,
+          ...sets,
+          ...locks,
+          now,
+          this.limits.windowMs,
+          id,
+          ...rules.map((r) => r.max),
+        ),
+      );
     } catch {
-      return;
+      return this.reserveLocally(rules);
     }
-    if (parsed.origin === this.origin || !Array.isArray(parsed.keys)) return;
-    const keys = parsed.keys.filter((k): k is string => typeof k === 'string').slice(0, 16);
-    if (keys.length > 0) super.recordFailure(keys);
+    if (retry > 0) throw tooManyAttempts(retry);
+    return {
+      refund: async () => {
+        await Promise.all(sets.map((set) => this.link.commands.zrem(set, id))).catch(() => undefined);
+      },
+      fail: async () => {
+        const escalations = rules.flatMap((rule, i) =>
+          rule.backoff
+            ? [
+                this.link.commands.eval(
+                  ESCALATE,
+                  2,
+                  sets[i]!,
+                  locks[i]!,
+                  this.clock.now(),
+                  this.limits.windowMs,
+                  rule.max,
+                  this.limits.backoffMaxMs,
+                ),
+              ]
+            : [],
+        );
+        await Promise.all(escalations).catch(() => undefined);
+      },
+    };
   }
 }

@@ -336,7 +336,13 @@ describeEachDatabase('database layer', (engine) => {
       .values(reservation)
       .returningAll()
       .executeTakeFirstOrThrow();
-    expect(u).toEqual({ ...reservation, id: expect.any(Number), consumed_at: null, started_at: null });
+    expect(u).toEqual({
+      ...reservation,
+      id: expect.any(Number),
+      consumed_at: null,
+      started_at: null,
+      owner: null,
+    });
     await database.db
       .updateTable('upload_reservations')
       .set({ consumed_at: NOW + 9 })

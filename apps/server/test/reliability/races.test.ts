@@ -97,12 +97,14 @@ describeEachDatabase('races', (engine) => {
     for (const r of results) {
       if (r.status === 200) expect(r.hash).toBe(sha256(data));
       else {
-        expect(r.status).toBe(404);
-        expect(JSON.parse(r.body.toString()).error.code).toMatch(/NOT_FOUND/);
+        // 404 when the bytes went while the row was still there; 401 once the row is gone (an
+        // id that is no content of the token's room answers like another room's, issue 16).
+        const code = (JSON.parse(r.body.toString()) as { error: { code: string } }).error.code;
+        expect(['404 NOT_FOUND', '401 AUTHENTICATION_FAILED']).toContain(`${r.status} ${code}`);
       }
     }
     const after = await fetch(`${base}/api/v1/contents/${id}`, { headers: auth });
-    expect(after.status).toBe(404);
+    expect(after.status).toBe(401);
     await settle();
   });
 

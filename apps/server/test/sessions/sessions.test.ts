@@ -75,7 +75,17 @@ describeEachDatabase('sessions', (engine) => {
         401,
         'AUTHENTICATION_FAILED',
       );
-      // three failures used the allowance: even the right password waits now
+      expectError(
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/rooms/locked-room/password/verify',
+          payload: { password: 'nope again' },
+        }),
+        401,
+        'AUTHENTICATION_FAILED',
+      );
+      // three wrong passwords used the allowance (a missing one is not a guess and costs
+      // nothing): even the right password waits now
       const limited = await t.app.inject({
         method: 'POST',
         url: '/api/v1/rooms/locked-room/password/verify',

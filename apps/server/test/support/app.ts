@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/index.js';
 import type { AppConfig } from '../../src/config/types.js';
 import { createDatabase, type Database, migrateToLatest } from '../../src/db/index.js';
 import type { Clock } from '../../src/lib/clock.js';
+import type { PasswordHasher } from '../../src/lib/password.js';
 import { LocalStorage } from '../../src/storage/index.js';
 import { createTestDatabase } from './db.js';
 
@@ -42,6 +43,8 @@ export interface TestAppOptions {
   /** Last word on the config, after env. */
   configure?: (config: AppConfig) => void;
   clock?: Clock;
+  /** Hashes and verifies room passwords (tests read its counts). */
+  passwords?: PasswordHasher;
   /** Adds test-only routes before the app is sealed. */
   extend?: (app: FastifyInstance) => void | Promise<void>;
 }
@@ -73,6 +76,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     database,
     storage,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.passwords ? { passwords: options.passwords } : {}),
   });
   await options.extend?.(app);
   await app.ready();

@@ -1,5 +1,6 @@
 import * as initial from './0001_initial.js';
 import * as uploadProgress from './0002_upload_progress.js';
+import * as reservationOwner from './0003_reservation_owner.js';
 import * as roomTombstones from './0005_room_tombstones.js';
 import type { DatabaseMigration } from './types.js';
 
@@ -12,5 +13,6 @@ export type { DatabaseMigration, MigrationContext } from './types.js';
 export const MIGRATIONS: readonly DatabaseMigration[] = [
   { name: '0001_initial', up: initial.up },
   { name: '0002_upload_progress', up: uploadProgress.up },
+  { name: '0003_reservation_owner', up: reservationOwner.up },
   { name: '0005_room_tombstones', up: roomTombstones.up },
 ];

@@ -288,9 +288,13 @@ export class ContentsService {
 
   /** The stored file behind `GET /contents/{id}`, for a token that may view its room. */
   async getDownload(id: number, token: string): Promise<{ content: ContentRow; storageKey: string }> {
+    const auth = await this.deps.authenticator.authenticateToken(token);
     const content = await contentsRepository.findById(this.deps.db, id);
-    if (!content) throw notFound('Content not found');
-    const auth = await this.deps.authenticator.authenticateForRoom(content.room_id, token);
+    // A missing id answers like another room's (API.md: a token for another room is a 401):
+    // no token can tell the ids of other rooms from unused ones.
+    if (!content || content.room_id !== auth.room.id) {
+      throw new AppError('AUTHENTICATION_FAILED', 'This token does not open this content');
+    }
     requireContentPermission(auth, Permission.VIEW);
     if (content.storage_key === null)
       throw notFound('This content has no stored bytes (it is a message or a link)');

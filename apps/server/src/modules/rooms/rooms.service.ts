@@ -13,7 +13,7 @@ import type { AppConfig } from '../../config/types.js';
 import { type DB, isCheckViolation } from '../../db/index.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError, roomReasonError, validationError } from '../../lib/errors.js';
-import { hashPassword } from '../../lib/password.js';
+import type { PasswordHasher } from '../../lib/password.js';
 import type { EventBus } from '../../realtime/events.js';
 import type { BlobReaper } from '../../storage/blob-reaper.js';
 import { assertRoomOpen, type RoomAuth } from '../sessions/session-auth.js';
@@ -29,6 +29,7 @@ export interface RoomsDeps {
   clock: Clock;
   events: EventBus;
   blobs: BlobReaper;
+  passwords: PasswordHasher;
 }
 
 const PASSWORD_MIN = 4;
@@ -91,7 +92,8 @@ export class RoomsService {
     }
   }
 
-  private async newRoom(name: string, body: CreateRoomBody) {
+  /** The new room's row; `beforeHash` runs after the cheap checks, before Argon2 hashes a password. */
+  private async newRoom(name: string, body: CreateRoomBody, beforeHash?: () => Promise<void>) {
     const { defaults, expiry } = this.deps.config.room;
     const age = body.age_seconds ?? expiry.default_age;
     this.checkAge(age);
@@ -103,11 +105,12 @@ export class RoomsService {
       checkPassword(body.password, 'body.password');
       password = body.password;
     }
+    await beforeHash?.();
     const now = this.now;
     return {
       name,
       slug: name,
-      password_hash: password === null ? null : await hashPassword(password),
+      password_hash: password === null ? null : await this.deps.passwords.hash(password),
       status: 0 as const,
       permission: this.defaultPermission(),
       max_size: body.max_size ?? defaults.max_size,
@@ -185,9 +188,11 @@ export class RoomsService {
   /** `POST /rooms/{name}`: explicit creation with options; 409 if the name is taken. */
   async create(rawName: string, body: CreateRoomBody): Promise<RoomView> {
     const name = parseNewRoomName(rawName);
-    const room = await this.newRoom(name, body);
-    if (await roomsRepository.isNameTaken(this.deps.db, name))
-      throw new AppError('CONFLICT', `Room ${name} already exists`);
+    // The name is checked before the password is hashed: a taken name costs no Argon2 work.
+    const room = await this.newRoom(name, body, async () => {
+      if (await roomsRepository.isNameTaken(this.deps.db, name))
+        throw new AppError('CONFLICT', `Room ${name} already exists`);
+    });
     const inserted = await roomsRepository.insertIfAbsent(this.deps.db, room);
     if (!inserted) throw new AppError('CONFLICT', `Room ${name} already exists`);
     return toRoomView(inserted);
@@ -225,8 +230,17 @@ export class RoomsService {
       patch.slug = room.name;
       patch.share_disabled_at = null;
     }
-    const updated = await roomsRepository.update(this.deps.db, room.id, patch);
-    if (!updated) throw new AppError('ROOM_NOT_FOUND', `Room ${room.slug} does not exist`);
+    const goesPrivate = patch.share_disabled_at !== undefined && patch.share_disabled_at !== null;
+    const updated = await this.deps.db.transaction().execute(async (trx) => {
+      const current = await roomsRepository.update(trx, room.id, patch);
+      if (!current) throw new AppError('ROOM_NOT_FOUND', `Room ${room.slug} does not exist`);
+      // Every other session (and its refresh tokens) knew only the public address: none of them
+      // may refresh its way to the private one. The caller keeps its own. (Their sockets are
+      // closed by the room_updated event with previous_slug: 4102 address_changed.)
+      if (goesPrivate)
+        await sessionsRepository.revokeRoomSessionsExcept(trx, room.id, auth.claims.jti, this.now);
+      return current;
+    });
     const moved = updated.slug !== room.slug;
     this.deps.events.publish({
       type: 'room_updated',
@@ -268,7 +282,7 @@ export class RoomsService {
     if (body.max_size !== undefined) patch.max_size = body.max_size;
     const passwordChanged =
       body.password !== undefined || (body.remove_password === true && room.password_hash !== null);
-    if (body.password !== undefined) patch.password_hash = await hashPassword(body.password);
+    if (body.password !== undefined) patch.password_hash = await this.deps.passwords.hash(body.password);
     else if (body.remove_password) patch.password_hash = null;
 
     const updated = await this.deps.db.transaction().execute(async (trx) => {

@@ -40,13 +40,16 @@ export class SessionAuthenticator {
     return this.check(room, claims);
   }
 
-  /** For routes addressed by content id: the room is the content's, not one from the URL. */
-  async authenticateForRoom(roomId: number, token: string): Promise<RoomAuth> {
+  /**
+   * For routes addressed by content id: the token alone names the room. The caller looks the
+   * content up only afterwards, in that room, so a bad token gets the same 401 whether the id
+   * exists or not, and a good one the same 404 for a missing id and another room's id.
+   */
+  async authenticateToken(token: string): Promise<RoomAuth> {
     const claims = await this.deps.signer.verify(token, 'access');
-    const room = await roomsRepository.findById(this.deps.db, roomId);
-    if (!room) throw new AppError('NOT_FOUND', 'Not found');
-    if (claims.room_name !== room.slug) {
-      throw new AppError('AUTHENTICATION_FAILED', 'This token was not issued for this room');
+    const room = await roomsRepository.findById(this.deps.db, claims.room_id);
+    if (!room || claims.room_name !== room.slug) {
+      throw new AppError('AUTHENTICATION_FAILED', 'The room of this token is gone or has moved');
     }
     return this.check(room, claims);
   }

@@ -15,7 +15,7 @@ import type { DB } from '../../db/index.js';
 import type { AttemptLimiter } from '../../lib/attempt-limiter.js';
 import { type Clock, toIso } from '../../lib/clock.js';
 import { AppError, roomReasonError } from '../../lib/errors.js';
-import { verifyPassword } from '../../lib/password.js';
+import type { PasswordHasher } from '../../lib/password.js';
 import type { EventBus } from '../../realtime/events.js';
 import { parseRoomAddress } from '../rooms/room-name.js';
 import { type RoomRow, roomsRepository } from '../rooms/rooms.repository.js';
@@ -25,8 +25,6 @@ import type { TokenSigner } from './token-signer.js';
 
 /** Shortest token lifetime worth issuing; a room closer to its expiry cannot be entered. */
 const MIN_TOKEN_SECONDS = 5;
-/** A room tolerates more wrong passwords from everyone than from one client. */
-const ROOM_ATTEMPTS_FACTOR = 3;
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
@@ -38,6 +36,7 @@ export interface SessionsDeps {
   signer: TokenSigner;
   authenticator: SessionAuthenticator;
   passwordAttempts: AttemptLimiter;
+  passwords: PasswordHasher;
   /** Whether a session has an open socket; provided by the realtime gateway. */
   isConnected?: (jti: string) => boolean;
 }
@@ -76,17 +75,28 @@ export class SessionsService {
     return room;
   }
 
+  /**
+   * The attempt is charged (per client and per room) before the password is verified and
+   * refunded when it was right: concurrent guesses cannot run more verifications than allowed.
+   */
   private async checkPassword(room: RoomRow, password: string | undefined, client: string): Promise<void> {
     if (room.password_hash === null) return;
-    const max = this.deps.config.auth.password_attempts.max;
-    const keys = { [`client:${client}`]: max, [`room:${room.id}`]: max * ROOM_ATTEMPTS_FACTOR };
-    this.deps.passwordAttempts.check(keys);
-    if (password && (await verifyPassword(room.password_hash, password))) return;
-    this.deps.passwordAttempts.recordFailure(Object.keys(keys));
-    throw new AppError(
-      'AUTHENTICATION_FAILED',
-      password ? 'Wrong room password' : 'This room needs a password',
-    );
+    if (!password) throw new AppError('AUTHENTICATION_FAILED', 'This room needs a password');
+    const attempts = this.deps.config.auth.password_attempts;
+    const ticket = await this.deps.passwordAttempts.reserve([
+      { key: `client:${client}`, max: attempts.max, backoff: true },
+      { key: `room:${room.id}`, max: attempts.room_max, backoff: false },
+    ]);
+    let valid: boolean;
+    try {
+      valid = await this.deps.passwords.verify(room.password_hash, password);
+    } catch (error) {
+      await ticket.refund();
+      throw error;
+    }
+    if (valid) return ticket.refund();
+    await ticket.fail();
+    throw new AppError('AUTHENTICATION_FAILED', 'Wrong room password');
   }
 
   /** An access token for the room's current address, valid for the TTL capped at the room expiry. */

@@ -74,3 +74,28 @@ export async function releaseExpiredReservations(
   if (released > 0) await deps.blobs.drain();
   return released;
 }
+
+/**
+ * Start-up step: the reservations this server's previous incarnation (same `owner`: host,
+ * address and port) was streaming when it died. A one-shot upload cannot resume, so each is
+ * released at once (quota back, partial bytes queued for deletion) instead of at its TTL.
+ * Run only once the server listens: no other live process can have the same owner then;
+ * `startedBefore` (this process's start) keeps the uploads this incarnation began out.
+ */
+export async function releaseAbandonedReservations(
+  deps: ReleaseDeps,
+  owner: string,
+  startedBefore: number,
+  now: number,
+): Promise<number> {
+  let released = 0;
+  for (;;) {
+    const rows = await uploadsRepository.listOwnedUnfinished(deps.db, owner, startedBefore, 100);
+    for (const row of rows) {
+      if (await deps.db.transaction().execute((trx) => releaseReservation(trx, row.id, now))) released += 1;
+    }
+    if (rows.length < 100) break;
+  }
+  if (released > 0) await deps.blobs.drain();
+  return released;
+}

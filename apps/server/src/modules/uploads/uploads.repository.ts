@@ -26,10 +26,10 @@ export const uploadsRepository = {
    * Marks an unused, live reservation as taken by one upload request. One conditional UPDATE,
    * so of two racing requests exactly one wins.
    */
-  async claim(db: Kysely<DB>, id: number, now: number): Promise<boolean> {
+  async claim(db: Kysely<DB>, id: number, now: number, owner: string): Promise<boolean> {
     const result = await db
       .updateTable('upload_reservations')
-      .set({ started_at: now })
+      .set({ started_at: now, owner })
       .where('id', '=', id)
       .where('started_at', 'is', null)
       .where('consumed_at', 'is', null)
@@ -71,6 +71,24 @@ export const uploadsRepository = {
   async delete(db: Kysely<DB>, id: number): Promise<boolean> {
     const result = await db.deleteFrom('upload_reservations').where('id', '=', id).executeTakeFirst();
     return Number(result.numDeletedRows) === 1;
+  },
+
+  /** Unfinished reservations `owner` started streaming before `startedBefore` (in a previous run). */
+  listOwnedUnfinished(
+    db: Kysely<DB>,
+    owner: string,
+    startedBefore: number,
+    limit: number,
+  ): Promise<UploadReservationRow[]> {
+    return db
+      .selectFrom('upload_reservations')
+      .selectAll()
+      .where('owner', '=', owner)
+      .where('started_at', '<', startedBefore)
+      .where('consumed_at', 'is', null)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
   },
 
   listExpired(db: Kysely<DB>, now: number, limit: number): Promise<UploadReservationRow[]> {

@@ -33,6 +33,8 @@ export interface UploadsDeps {
   events: EventBus;
   storage: BlobStorage;
   blobs: BlobReaper;
+  /** This server process, as the owner of the uploads it streams (see reservations.ts). */
+  owner: string;
 }
 
 /** One file part of a multipart body, as the routes hand it over. */
@@ -107,6 +109,7 @@ export class UploadsService {
         expires_at: now + this.ttlMs,
         consumed_at: null,
         started_at: null,
+        owner: null,
       });
       return { reservation, room: await contentsRepository.roomSize(trx, auth.room.id) };
     });
@@ -145,7 +148,7 @@ export class UploadsService {
       await this.release(reservation.id, []);
       throw validationError('The reservation has expired; prepare the upload again');
     }
-    if (!(await uploadsRepository.claim(db, reservation.id, now))) {
+    if (!(await uploadsRepository.claim(db, reservation.id, now, this.deps.owner))) {
       throw conflict('This reservation was already used');
     }
 
@@ -216,6 +219,7 @@ export class UploadsService {
         expires_at: now + this.ttlMs,
         consumed_at: null,
         started_at: now,
+        owner: this.deps.owner,
       });
     });
 
@@ -383,6 +387,7 @@ export class UploadsService {
         expires_at: now + this.ttlMs,
         consumed_at: null,
         started_at: now,
+        owner: null,
       });
     });
   }
