@@ -1,13 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const protocolSource = fileURLToPath(new URL('./packages/protocol/src/index.ts', import.meta.url));
+const protocolSource = fileURLToPath(new URL('./packages/protocol/src/', import.meta.url));
 const webSource = fileURLToPath(new URL('./apps/web/src/', import.meta.url));
 
 export default defineConfig({
   resolve: {
     alias: [
-      { find: '@elizabeth/protocol', replacement: protocolSource },
+      { find: /^@elizabeth\/protocol$/, replacement: `${protocolSource}index.ts` },
+      { find: /^@elizabeth\/protocol\/constants$/, replacement: `${protocolSource}constants.ts` },
       // the web app's own `@/…` import alias, for its unit tests
       { find: /^@\//, replacement: webSource },
     ],
