@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
+import { RELAXED_LIMITS_ENV } from '../support/app.js';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/db.js';
 import { freePort } from '../server/ports.js';
 import { ROOT, run, runScript, scriptEnv } from './run.js';
@@ -125,7 +126,9 @@ describeEachDatabase('backup.sh → wipe → restore.sh on a running server', (e
     base = `http://127.0.0.1:${port}`;
     const dbUrl = engine === 'sqlite' ? `sqlite://${join(data, 'elizabeth.db')}` : database.config.url;
     env = scriptEnv({
-      // the server
+      // the server; the writer below posts as fast as it can, which the default rate limit would
+      // refuse (that limit is tested in security/abuse-defaults.test.ts)
+      ...RELAXED_LIMITS_ENV,
       HOME: dir,
       PORT: String(port),
       LISTEN_ADDR: '127.0.0.1',
