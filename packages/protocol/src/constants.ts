@@ -2,6 +2,7 @@
  * The zod-free part of the protocol: constants and plain types a browser bundle can import
  * (`@elizabeth/protocol/constants`) without pulling in zod. The schemas import them from here.
  */
+export * from './display-name.js';
 export * from './room-name.js';
 
 /** Bumped when the HTTP or WebSocket contract changes incompatibly. */

@@ -18,6 +18,10 @@ export const ContentView = z
     sequence_number: z.number().int(),
     created_at: Timestamp,
     updated_at: Timestamp,
+    /** Who posted it: the poster's stable author id (same across token refreshes), or null for contents older than display names. */
+    author_id: z.string().nullable(),
+    /** The poster's display name as it is now (a rename updates earlier contents too); null = no name. */
+    author_name: z.string().nullable(),
   })
   .meta({ id: 'ContentView' });
 export type ContentView = z.infer<typeof ContentView>;

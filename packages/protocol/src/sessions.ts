@@ -18,11 +18,19 @@ export type TokenClaims = z.infer<typeof TokenClaims>;
 
 const Jwt = z.string().max(4096);
 
+/** A display name as sent; the server normalises and checks it (`normalizeDisplayName`). */
+const DisplayNameInput = z.string().max(1000);
+
 export const IssueTokenBody = z
   .object({
     password: z.string().max(1000).optional(),
     token: Jwt.optional(),
     with_refresh_token: z.boolean().optional(),
+    /**
+     * Optional display name of a new session (ignored on rotation, which keeps the name):
+     * see `DISPLAY_NAME_MAX_LENGTH` and `normalizeDisplayName`.
+     */
+    display_name: DisplayNameInput.nullish(),
   })
   .meta({ id: 'IssueTokenBody' });
 export type IssueTokenBody = z.infer<typeof IssueTokenBody>;
@@ -34,6 +42,9 @@ export const IssueTokenResponse = z
     claims: TokenClaims,
     refresh_token: z.string().optional(),
     refresh_token_expires_at: Timestamp.optional(),
+    /** The session's author id (stable across refreshes and rotations) and display name. */
+    author_id: z.string(),
+    display_name: z.string().nullable(),
   })
   .meta({ id: 'IssueTokenResponse' });
 export type IssueTokenResponse = z.infer<typeof IssueTokenResponse>;
@@ -58,6 +69,8 @@ export const SessionView = z
     expires_at: Timestamp,
     revoked_at: Timestamp.nullable(),
     connected: z.boolean(),
+    author_id: z.string(),
+    display_name: z.string().nullable(),
   })
   .meta({ id: 'SessionView' });
 export type SessionView = z.infer<typeof SessionView>;
@@ -88,3 +101,20 @@ export const RefreshResponse = z
 export type RefreshResponse = z.infer<typeof RefreshResponse>;
 
 export const LogoutBody = z.object({ access_token: Jwt }).meta({ id: 'LogoutBody' });
+
+/** `GET`/`PATCH /rooms/{name}/session`: the caller's own session and how others see it. */
+export const SessionIdentity = z
+  .object({
+    jti: z.string(),
+    permission: z.number().int(),
+    author_id: z.string(),
+    display_name: z.string().nullable(),
+  })
+  .meta({ id: 'SessionIdentity' });
+export type SessionIdentity = z.infer<typeof SessionIdentity>;
+
+/** `PATCH /rooms/{name}/session`: a new display name; null or "" removes it. */
+export const UpdateSessionBody = z
+  .object({ display_name: DisplayNameInput.nullable() })
+  .meta({ id: 'UpdateSessionBody' });
+export type UpdateSessionBody = z.infer<typeof UpdateSessionBody>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { ContentView } from './contents.js';
-import { RoomView } from './rooms.js';
+import { RoomView, Timestamp as RoomTimestamp } from './rooms.js';
 
 /**
  * WebSocket frames of `/api/v1/ws` (API.md §4). Every frame is one JSON text frame
@@ -82,11 +82,46 @@ export const WsClientFrame = z.discriminatedUnion('message_type', [WsConnectFram
 export type WsClientFrame = z.infer<typeof WsClientFrame>;
 
 // Server → client.
-export const WsOnline = z.object({ online: z.number().int().nonnegative() });
+/** A person connected to the room: one entry per author id, however many sockets it has. */
+export const WsMember = z.object({ author_id: z.string(), display_name: z.string().nullable() });
+export type WsMember = z.infer<typeof WsMember>;
+/** At most this many members are listed in a presence frame; `online` always counts every socket. */
+export const WS_MEMBERS_MAX = 200;
+export const WsOnline = z.object({
+  online: z.number().int().nonnegative(),
+  /** Who is connected (all instances), sorted by name; at most `WS_MEMBERS_MAX` entries. */
+  members: z.array(WsMember),
+});
 export const WsConnectAckPayload = z.object({
   room: RoomView,
-  session: z.object({ jti: z.string(), permission: z.number().int() }),
+  session: z.object({
+    jti: z.string(),
+    permission: z.number().int(),
+    author_id: z.string(),
+    display_name: z.string().nullable(),
+  }),
   online: z.number().int().nonnegative(),
+  members: z.array(WsMember),
+});
+/** A session changed its display name: every content with this author id now shows it. */
+export const WsMemberRenamedPayload = WsMember;
+/** A tus upload in progress in the room (other people see it as it grows). */
+export const WsUploadInProgress = z.object({
+  /** The upload's reservation id (not its tus URL, which only its uploader may use). */
+  id: z.number().int(),
+  file_name: z.string(),
+  size: z.number().int().nonnegative(),
+  offset: z.number().int().nonnegative(),
+  author_id: z.string(),
+  author_name: z.string().nullable(),
+  /** When the upload is given up unless it is finished by then. */
+  expires_at: RoomTimestamp,
+});
+export type WsUploadInProgress = z.infer<typeof WsUploadInProgress>;
+export const WsUploadProgressPayload = z.object({ upload: WsUploadInProgress });
+export const WsUploadEndedPayload = z.object({
+  id: z.number().int(),
+  reason: z.enum(['finished', 'aborted', 'expired']),
 });
 export const WsContentPayload = z.object({ room_name: z.string(), content: ContentView });
 export const WsRoomUpdatedPayload = z.object({
@@ -105,6 +140,9 @@ export const WsRoomUpdatedFrame = frame('room_updated', WsRoomUpdatedPayload);
 export const WsUserJoinedFrame = frame('user_joined', WsOnline);
 export const WsUserLeftFrame = frame('user_left', WsOnline);
 export const WsSessionsChangedFrame = frame('sessions_changed', WsSessionsChangedPayload);
+export const WsMemberRenamedFrame = frame('member_renamed', WsMemberRenamedPayload);
+export const WsUploadProgressFrame = frame('upload_progress', WsUploadProgressPayload);
+export const WsUploadEndedFrame = frame('upload_ended', WsUploadEndedPayload);
 export const WsPongFrame = frame('pong', z.null());
 export const WsErrorFrame = frame('error', WsErrorPayload).meta({ id: 'WsErrorFrame' });
 
@@ -118,6 +156,9 @@ export const WsServerFrame = z
     WsUserJoinedFrame,
     WsUserLeftFrame,
     WsSessionsChangedFrame,
+    WsMemberRenamedFrame,
+    WsUploadProgressFrame,
+    WsUploadEndedFrame,
     WsPongFrame,
     WsErrorFrame,
   ])

@@ -68,11 +68,12 @@ export async function send(
 
 /** One line for a content as `tail` prints it. */
 function line(c: ContentView, t: Translate): string {
-  const time = localTime(c.created_at);
-  if (c.content_type === 'text') return `[${time}] ${c.text ?? ''}`;
+  // The author's display name, when they set one (names hold no control characters).
+  const at = `[${localTime(c.created_at)}] ${c.author_name ? `${c.author_name}: ` : ''}`;
+  if (c.content_type === 'text') return `${at}${c.text ?? ''}`;
   if (c.content_type === 'url')
-    return `[${time}] ${t('link_event', { name: c.file_name ?? '', url: c.url ?? '' })}`;
-  return `[${time}] ${t('file_event', { name: c.file_name ?? '', size: formatBytes(c.size) })}`;
+    return `${at}${t('link_event', { name: c.file_name ?? '', url: c.url ?? '' })}`;
+  return `${at}${t('file_event', { name: c.file_name ?? '', size: formatBytes(c.size) })}`;
 }
 
 export interface TailOptions {

@@ -54,6 +54,13 @@ export interface SessionsTable {
   created_at: Millis;
   expires_at: Millis;
   revoked_at: Millis | null;
+  /**
+   * Public id of the person behind the session, kept by its refreshed/rotated successors (0007).
+   * The server always writes it (and 0007 filled it in); null only for rows written by hand.
+   */
+  author_id: Defaulted<string | null>;
+  /** Optional display name (0007), normalised by `normalizeDisplayName`. */
+  display_name: Defaulted<string | null>;
 }
 
 export interface RefreshTokensTable {
@@ -97,6 +104,9 @@ export interface ContentsTable {
   sequence_number: Defaulted<number>;
   created_at: Millis;
   updated_at: Millis;
+  /** The poster's session `author_id` and display name (0007); null before display names existed. */
+  author_id: Defaulted<string | null>;
+  author_name: Defaulted<string | null>;
 }
 
 export interface UploadReservationsTable {

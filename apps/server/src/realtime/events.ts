@@ -1,4 +1,4 @@
-import type { ContentView, RoomView } from '@elizabeth/protocol';
+import type { ContentView, RoomView, WsMember, WsUploadInProgress } from '@elizabeth/protocol';
 
 /**
  * Domain events published by services. The realtime gateway turns them into WebSocket frames
@@ -22,6 +22,28 @@ export type RoomEvent =
   | { type: 'room_deleted'; room_id: number; slug: string; reason: 'room_deleted' | 'room_expired' }
   | { type: 'session_created'; room_id: number; slug: string; jti: string }
   | {
+      /** A person set or cleared their display name (sessions and contents already rewritten). */
+      type: 'member_renamed';
+      room_id: number;
+      slug: string;
+      author_id: string;
+      display_name: string | null;
+    }
+  | {
+      /** A tus upload grew (throttled per upload by the instance receiving it) or was created. */
+      type: 'upload_progress';
+      room_id: number;
+      slug: string;
+      upload: WsUploadInProgress;
+    }
+  | {
+      type: 'upload_ended';
+      room_id: number;
+      slug: string;
+      id: number;
+      reason: 'finished' | 'aborted' | 'expired';
+    }
+  | {
       type: 'sessions_revoked';
       room_id: number;
       slug: string;
@@ -41,6 +63,8 @@ export type RoomEvent =
       online: number;
       version: number;
       joined: boolean;
+      /** Who is connected across instances (one entry per author id). */
+      members: WsMember[];
     };
 
 /** How the bus reaches other server instances, for `/status`. */

@@ -1,9 +1,39 @@
+import { WS_MEMBERS_MAX, type WsMember } from '@elizabeth/protocol';
 import type { Redis } from 'ioredis';
 
 /** The count of open sockets of a room across instances, with the store's ordering version. */
 export interface PresenceCount {
   online: number;
   version: number;
+  /** Who holds those sockets (one entry per author id), sorted, at most `WS_MEMBERS_MAX`. */
+  members: WsMember[];
+}
+
+/** One list from the instances' lists: an author once, sorted by name (unnamed last), capped. */
+export function mergeMembers(lists: Iterable<WsMember[]>): WsMember[] {
+  const byAuthor = new Map<string, WsMember>();
+  for (const list of lists) for (const member of list) byAuthor.set(member.author_id, member);
+  return [...byAuthor.values()]
+    .sort((a, b) =>
+      a.display_name === b.display_name
+        ? a.author_id.localeCompare(b.author_id)
+        : a.display_name === null
+          ? 1
+          : b.display_name === null
+            ? -1
+            : a.display_name.localeCompare(b.display_name),
+    )
+    .slice(0, WS_MEMBERS_MAX);
+}
+
+function parseMembers(json: unknown): WsMember[] {
+  if (typeof json !== 'string') return [];
+  try {
+    const value = JSON.parse(json) as unknown;
+    return Array.isArray(value) ? (value as WsMember[]) : [];
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -12,12 +42,12 @@ export interface PresenceCount {
  * a reconnect or a crash can never drift.
  */
 export interface Presence {
-  /** Records this instance's count for the room and answers the total. */
-  update(roomId: number, localCount: number): Promise<PresenceCount>;
+  /** Records this instance's count and members for the room and answers the totals. */
+  update(roomId: number, localCount: number, localMembers: WsMember[]): Promise<PresenceCount>;
   /** Totals for many rooms (admin listing); rooms without sockets are absent. */
   onlineMany(roomIds: number[]): Promise<Map<number, number>>;
-  /** Re-asserts every local count and that this instance is alive; called periodically. */
-  heartbeat(localCounts: Map<number, number>): Promise<void>;
+  /** Re-asserts every local count (and members) and that this instance is alive; called periodically. */
+  heartbeat(localCounts: Map<number, number>, localMembers?: Map<number, WsMember[]>): Promise<void>;
 }
 
 /** One instance: the local count is the total. */
@@ -25,7 +55,7 @@ export class MemoryPresence implements Presence {
   private readonly versions = new Map<number, number>();
   private readonly counts = new Map<number, number>();
 
-  update(roomId: number, localCount: number): Promise<PresenceCount> {
+  update(roomId: number, localCount: number, localMembers: WsMember[]): Promise<PresenceCount> {
     const version = (this.versions.get(roomId) ?? 0) + 1;
     if (localCount > 0) {
       this.versions.set(roomId, version);
@@ -34,7 +64,7 @@ export class MemoryPresence implements Presence {
       this.versions.delete(roomId);
       this.counts.delete(roomId);
     }
-    return Promise.resolve({ online: localCount, version });
+    return Promise.resolve({ online: localCount, version, members: mergeMembers([localMembers]) });
   }
 
   onlineMany(roomIds: number[]): Promise<Map<number, number>> {
@@ -52,31 +82,40 @@ export class MemoryPresence implements Presence {
 }
 
 /**
- * Sets this instance's count in the room hash (or removes it at 0), then sums the counts of
- * instances whose heartbeat key still exists, dropping the fields of instances that stopped
- * beating (crashed), and bumps the room's version. One script, so the answers are ordered.
- * KEYS: room hash, room version key, this instance's heartbeat key.
- * ARGV: instance id, count, heartbeat prefix, heartbeat TTL ms.
+ * Sets this instance's count in the room hash and its members (JSON) in the room's members hash
+ * (or removes both at 0), then sums the counts of instances whose heartbeat key still exists,
+ * dropping the fields of instances that stopped beating (crashed), collects the live instances'
+ * member lists, and bumps the room's version. One script, so the answers are ordered.
+ * KEYS: room hash, room version key, this instance's heartbeat key, room members hash.
+ * ARGV: instance id, count, heartbeat prefix, heartbeat TTL ms, members JSON.
  */
 const UPDATE_SCRIPT = `
 if tonumber(ARGV[2]) > 0 then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  redis.call('HSET', KEYS[4], ARGV[1], ARGV[5])
 else
   redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[4], ARGV[1])
 end
 redis.call('SET', KEYS[3], '1', 'PX', ARGV[4])
 local fields = redis.call('HGETALL', KEYS[1])
 local total = 0
+local members = {}
 for i = 1, #fields, 2 do
   if redis.call('EXISTS', ARGV[3] .. fields[i]) == 1 then
     total = total + tonumber(fields[i + 1])
+    members[#members + 1] = redis.call('HGET', KEYS[4], fields[i]) or '[]'
   else
     redis.call('HDEL', KEYS[1], fields[i])
+    redis.call('HDEL', KEYS[4], fields[i])
   end
 end
 local version = redis.call('INCR', KEYS[2])
-if total == 0 then redis.call('DEL', KEYS[2]) end
-return {total, version}
+if total == 0 then
+  redis.call('DEL', KEYS[2])
+  redis.call('DEL', KEYS[4])
+end
+return {total, version, unpack(members)}
 `;
 
 /** KEYS: room hash. ARGV: heartbeat prefix. Returns the live total without changing anything. */
@@ -109,19 +148,26 @@ export class RedisPresence implements Presence {
     return `${this.options.prefix}:presence:${roomId}`;
   }
 
-  async update(roomId: number, localCount: number): Promise<PresenceCount> {
+  async update(roomId: number, localCount: number, localMembers: WsMember[]): Promise<PresenceCount> {
     const result = (await this.redis.eval(
       UPDATE_SCRIPT,
-      3,
+      4,
       this.roomKey(roomId),
       `${this.roomKey(roomId)}:version`,
       this.heartbeatPrefix + this.options.instanceId,
+      `${this.roomKey(roomId)}:members`,
       this.options.instanceId,
       String(localCount),
       this.heartbeatPrefix,
       String(this.options.heartbeatTtlMs),
-    )) as [number, number];
-    return { online: Number(result[0]), version: Number(result[1]) };
+      JSON.stringify(localMembers),
+    )) as [number, number, ...string[]];
+    const [online, version, ...lists] = result;
+    return {
+      online: Number(online),
+      version: Number(version),
+      members: mergeMembers(lists.map(parseMembers)),
+    };
   }
 
   async onlineMany(roomIds: number[]): Promise<Map<number, number>> {
@@ -137,12 +183,16 @@ export class RedisPresence implements Presence {
     return result;
   }
 
-  async heartbeat(localCounts: Map<number, number>): Promise<void> {
+  async heartbeat(localCounts: Map<number, number>, localMembers?: Map<number, WsMember[]>): Promise<void> {
     const pipeline = this.redis.pipeline();
     pipeline.set(this.heartbeatPrefix + this.options.instanceId, '1', 'PX', this.options.heartbeatTtlMs);
     // A restarted Redis lost the hashes; writing the counts again restores them.
     for (const [roomId, count] of localCounts) {
-      if (count > 0) pipeline.hset(this.roomKey(roomId), this.options.instanceId, String(count));
+      if (count <= 0) continue;
+      pipeline.hset(this.roomKey(roomId), this.options.instanceId, String(count));
+      const members = localMembers?.get(roomId);
+      if (members)
+        pipeline.hset(`${this.roomKey(roomId)}:members`, this.options.instanceId, JSON.stringify(members));
     }
     const answers = (await pipeline.exec()) ?? [];
     const failed = answers.find(([error]) => error);

@@ -3,7 +3,9 @@ import {
   WsClientFrame,
   type WsErrorCode,
   type WsForcedCloseReason,
+  type WsMember,
   type WsServerFrame,
+  type WsUploadInProgress,
 } from '@elizabeth/protocol';
 import type { WebSocket } from 'ws';
 
@@ -11,9 +13,10 @@ import type { AppConfig } from '../config/types.js';
 import { toAppError } from '../http/error-handler.js';
 import type { Clock } from '../lib/clock.js';
 import { toRoomView } from '../modules/rooms/rooms.presenter.js';
+import { authorOf } from '../modules/sessions/author.js';
 import type { SessionAuthenticator } from '../modules/sessions/session-auth.js';
 import type { EventBus, RoomEvent } from './events.js';
-import type { Presence } from './presence.js';
+import { mergeMembers, type Presence, type PresenceCount } from './presence.js';
 
 /** Malformed frames tolerated (each answered with an `error` frame) before the socket closes. */
 export const MAX_INVALID_FRAMES = 5;
@@ -53,6 +56,8 @@ interface Connection {
   /** The address the client connected with (tokens are bound to it). */
   slug?: string;
   jti?: string;
+  /** Who the socket's session is to the room (display names). */
+  member?: WsMember;
   invalidFrames: number;
   missedPings: number;
   connectTimer?: NodeJS.Timeout;
@@ -70,11 +75,23 @@ interface RoomHub {
   /** Last presence answer applied, so a late, older count is never shown after a newer one. */
   presenceVersion: number;
   online: number;
+  /** Who is connected, as last told by the presence store (or counted here without it). */
+  members: WsMember[];
   /** When the last presence frame went out (performance.now()), and the one held back. */
   presenceSentAt: number;
-  pendingPresence?: { joined: boolean; online: number };
+  pendingPresence?: { joined: boolean; online: number; members: WsMember[] };
   presenceTimer?: NodeJS.Timeout;
+  /** tus uploads in progress in the room, told to sockets that connect while they run. */
+  uploads: Map<number, WsUploadInProgress>;
+  /**
+   * Uploads that ended lately (id → when): a progress report another instance sent just before
+   * the end may arrive after it, and must not bring the upload back.
+   */
+  endedUploads: Map<number, number>;
 }
+
+/** How long an ended upload's late progress reports are ignored. */
+const ENDED_UPLOAD_MEMORY_MS = 60_000;
 
 export interface RealtimeGatewayDeps {
   config: AppConfig['realtime'];
@@ -132,6 +149,12 @@ export class RealtimeGateway {
 
   localCounts(): Map<number, number> {
     return new Map([...this.hubs].map(([id, hub]) => [id, hub.connections.size]));
+  }
+
+  private localMembers(hub: RoomHub): WsMember[] {
+    const members: WsMember[] = [];
+    for (const connection of hub.connections) if (connection.member) members.push(connection.member);
+    return mergeMembers([members]);
   }
 
   /** Heartbeat and presence again after the bus reconnected (a restarted Redis forgot them). */
@@ -254,8 +277,18 @@ export class RealtimeGateway {
     connection.roomId = room.id;
     connection.slug = room.slug;
     connection.jti = claims.jti;
+    const author = authorOf(auth.session);
+    connection.member = { author_id: author.author_id, display_name: author.display_name };
     this.closeAtExpiry(connection, claims.exp * 1000);
-    const roomHub = hub ?? { connections: new Set(), presenceVersion: 0, online: 0, presenceSentAt: 0 };
+    const roomHub: RoomHub = hub ?? {
+      connections: new Set(),
+      presenceVersion: 0,
+      online: 0,
+      members: [],
+      presenceSentAt: 0,
+      uploads: new Map(),
+      endedUploads: new Map(),
+    };
     this.hubs.set(room.id, roomHub);
     roomHub.connections.add(connection);
     const sessions = this.byJti.get(claims.jti) ?? new Set();
@@ -269,36 +302,37 @@ export class RealtimeGateway {
       connection,
       frameText(this.deps.clock.now(), 'connect_ack', {
         room: toRoomView(room),
-        session: { jti: claims.jti, permission: claims.permission },
+        session: { jti: claims.jti, permission: claims.permission, ...author },
         online: count?.online ?? roomHub.connections.size,
+        members: count?.members ?? this.localMembers(roomHub),
       }),
     );
+    const now = this.deps.clock.now();
+    for (const upload of roomHub.uploads.values()) {
+      if (Date.parse(upload.expires_at) > now) this.send(connection, 'upload_progress', { upload });
+    }
     for (const text of connection.queue.splice(0)) this.write(connection, text);
     this.announce(room.id, roomHub, count, true);
   }
 
   /** The presence store's answer; undefined when it is unreachable (Redis down). */
-  private async countPresence(roomId: number, hub: RoomHub) {
+  private async countPresence(roomId: number, hub: RoomHub): Promise<PresenceCount | undefined> {
     try {
-      return await this.deps.presence.update(roomId, hub.connections.size);
+      return await this.deps.presence.update(roomId, hub.connections.size, this.localMembers(hub));
     } catch (error) {
       this.deps.logger.debug({ err: error }, 'presence store unreachable; counting local sockets');
       return undefined;
     }
   }
 
-  private announce(
-    roomId: number,
-    hub: RoomHub,
-    count: { online: number; version: number } | undefined,
-    joined: boolean,
-  ): void {
+  private announce(roomId: number, hub: RoomHub, count: PresenceCount | undefined, joined: boolean): void {
     if (count) {
       this.deps.events.publish({ type: 'presence_changed', room_id: roomId, joined, ...count });
     } else {
       // Without the store only this instance's sockets can be counted and told.
       hub.online = hub.connections.size;
-      this.sendPresence(hub, joined, hub.online);
+      hub.members = this.localMembers(hub);
+      this.sendPresence(hub, joined, hub.online, hub.members);
     }
   }
 
@@ -370,11 +404,59 @@ export class RealtimeGateway {
         if (event.version <= hub.presenceVersion) return;
         hub.presenceVersion = event.version;
         hub.online = event.online;
-        this.sendPresence(hub, event.joined, event.online);
+        hub.members = event.members;
+        this.sendPresence(hub, event.joined, event.online, event.members);
         return;
       case 'session_created':
         this.broadcast(hub, 'sessions_changed', { reason: 'session_created' });
         return;
+      case 'member_renamed':
+        this.renamed(event.room_id, hub, { author_id: event.author_id, display_name: event.display_name });
+        return;
+      case 'upload_progress':
+        if (hub.endedUploads.has(event.upload.id)) return;
+        hub.uploads.set(event.upload.id, event.upload);
+        this.broadcast(hub, 'upload_progress', { upload: event.upload });
+        return;
+      case 'upload_ended':
+        hub.uploads.delete(event.id);
+        hub.endedUploads.set(event.id, this.deps.clock.now());
+        this.broadcast(hub, 'upload_ended', { id: event.id, reason: event.reason });
+        return;
+    }
+  }
+
+  /**
+   * A person's new name: their sockets here carry it from now on (and the presence store learns
+   * it, so later presence frames list it), and everyone in the room hears `member_renamed`.
+   */
+  private renamed(roomId: number, hub: RoomHub, member: WsMember): void {
+    let mine = false;
+    for (const connection of hub.connections) {
+      if (connection.member?.author_id !== member.author_id) continue;
+      connection.member = member;
+      mine = true;
+    }
+    hub.members = mergeMembers([hub.members.map((m) => (m.author_id === member.author_id ? member : m))]);
+    for (const upload of hub.uploads.values()) {
+      if (upload.author_id === member.author_id) upload.author_name = member.display_name;
+    }
+    this.broadcast(hub, 'member_renamed', member);
+    if (mine) void this.countPresence(roomId, hub);
+  }
+
+  /** Uploads whose reservation ran out without a word (the uploader left): ended as expired. */
+  private expireUploads(): void {
+    const now = this.deps.clock.now();
+    for (const hub of this.hubs.values()) {
+      for (const [id, endedAt] of hub.endedUploads) {
+        if (now - endedAt > ENDED_UPLOAD_MEMORY_MS) hub.endedUploads.delete(id);
+      }
+      for (const [id, upload] of hub.uploads) {
+        if (Date.parse(upload.expires_at) > now) continue;
+        hub.uploads.delete(id);
+        this.broadcast(hub, 'upload_ended', { id, reason: 'expired' });
+      }
     }
   }
 
@@ -392,13 +474,15 @@ export class RealtimeGateway {
         connection.socket.terminate();
       }
     }
-    this.deps.presence.heartbeat(this.localCounts()).catch((error: unknown) => {
+    this.expireUploads();
+    const members = new Map([...this.hubs].map(([id, hub]) => [id, this.localMembers(hub)]));
+    this.deps.presence.heartbeat(this.localCounts(), members).catch((error: unknown) => {
       this.deps.logger.debug({ err: error }, 'presence heartbeat failed');
     });
   }
 
-  private sendPresence(hub: RoomHub, joined: boolean, online: number): void {
-    hub.pendingPresence = { joined, online };
+  private sendPresence(hub: RoomHub, joined: boolean, online: number, members: WsMember[]): void {
+    hub.pendingPresence = { joined, online, members };
     if (hub.presenceTimer) return;
     const wait =
       hub.connections.size > PRESENCE_COALESCE_ABOVE
@@ -417,7 +501,10 @@ export class RealtimeGateway {
     if (!pending || this.stopped) return;
     hub.pendingPresence = undefined;
     hub.presenceSentAt = performance.now();
-    this.broadcast(hub, pending.joined ? 'user_joined' : 'user_left', { online: pending.online });
+    this.broadcast(hub, pending.joined ? 'user_joined' : 'user_left', {
+      online: pending.online,
+      members: pending.members,
+    });
   }
 
   /** One frame encoded once, then handed to every socket of the room. */

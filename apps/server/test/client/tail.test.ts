@@ -58,6 +58,30 @@ describe('elizabeth tail -f (client process, real server)', () => {
     return sent;
   };
 
+  it('prints the author name of a message whose poster set one', async () => {
+    const res = await fetch(`${server.url}/api/v1/rooms/${room}/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ display_name: 'Alice' }),
+    });
+    const { token } = (await res.json()) as { token: string };
+    const posted = await fetch(`${server.url}/api/v1/rooms/${room}/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'said by Alice' }),
+    });
+    expect(posted.status).toBe(201);
+    await post('said by nobody');
+    const run = await runClient(
+      ['tail', `${server.url}/${room}`, '--lines', '2'],
+      clientEnv(join(dir, 'named')),
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const out = run.stdout.toString('utf8');
+    expect(out).toMatch(/^\[[^\]]+\] Alice: said by Alice$/m);
+    expect(out).toMatch(/^\[[^\]]+\] said by nobody$/m);
+  });
+
   it(
     'prints the history, then new messages within 1 s, files and presence; survives a server restart',
     { timeout: 180_000 },

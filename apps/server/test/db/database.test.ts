@@ -216,7 +216,13 @@ describeEachDatabase('database layer', (engine) => {
       .values(session)
       .returningAll()
       .executeTakeFirstOrThrow();
-    expect(s).toEqual({ ...session, id: expect.any(Number), revoked_at: null });
+    expect(s).toEqual({
+      ...session,
+      id: expect.any(Number),
+      revoked_at: null,
+      author_id: null,
+      display_name: null,
+    });
     await database.db
       .updateTable('sessions')
       .set({ revoked_at: NOW + 10 })
@@ -292,6 +298,8 @@ describeEachDatabase('database layer', (engine) => {
       sequence_number: 2 ** 40,
       created_at: NOW,
       updated_at: NOW,
+      author_id: 'a1b2c3d4e5f60718',
+      author_name: 'Ada',
     };
     const c = await database.db.insertInto('contents').values(file).returningAll().executeTakeFirstOrThrow();
     expect(c).toEqual({ ...file, id: expect.any(Number) });
@@ -306,7 +314,14 @@ describeEachDatabase('database layer', (engine) => {
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    expect(message).toMatchObject({ size: 0, sequence_number: 0, url: null, storage_key: null });
+    expect(message).toMatchObject({
+      size: 0,
+      sequence_number: 0,
+      url: null,
+      storage_key: null,
+      author_id: null,
+      author_name: null,
+    });
     await database.db
       .updateTable('contents')
       .set({ file_name: 'renamed.iso', updated_at: NOW + 5 })

@@ -175,15 +175,30 @@ describeWithService(
     it('shares events, online counts, revocations, and survives a Redis restart', async () => {
       const A = apps[0]!.app;
       await createRoom(A, 'shared-room', { max_times_entered: 100 });
-      const sa = await enter(A, 'shared-room');
-      const sb = await enter(apps[1]!.app, 'shared-room');
+      const sa = await enter(A, 'shared-room', { display_name: 'Ann' });
+      const sb = await enter(apps[1]!.app, 'shared-room', { display_name: 'Ben' });
+      const [ann, ben] = [sa, sb].map((s) => ({
+        author_id: (s as unknown as { author_id: string }).author_id,
+        display_name: (s as unknown as { display_name: string }).display_name,
+      }));
 
       const onA = await connect(0, sa.token, 'shared-room');
       expect(onA.ack.payload.online).toBe(1);
       const onB = await connect(1, sb.token, 'shared-room');
       expect(onB.ack.payload.online).toBe(2);
-      expect((await onA.next('user_joined')).payload).toEqual({ online: 1 });
-      expect((await onA.next('user_joined')).payload).toEqual({ online: 2 });
+      expect((await onA.next('user_joined')).payload).toEqual({ online: 1, members: [ann] });
+      // Presence names the people on both instances (display names, API.md §2).
+      expect((await onA.next('user_joined')).payload).toEqual({ online: 2, members: [ann, ben] });
+      expect(onB.ack.payload.members).toEqual([ann, ben]);
+      // A rename on instance B reaches the socket on A, and later presence frames list it.
+      const renamed = await apps[1]!.app.inject({
+        method: 'PATCH',
+        url: '/api/v1/rooms/shared-room/session',
+        headers: bearer(sb.token),
+        payload: { display_name: 'Benedict' },
+      });
+      expect(renamed.statusCode, renamed.body).toBe(200);
+      expect((await onA.next('member_renamed')).payload).toEqual({ ...ben, display_name: 'Benedict' });
 
       // An event on A reaches the socket on B, in order.
       for (let i = 0; i < 10; i += 1)
@@ -203,7 +218,7 @@ describeWithService(
       expect(revoke.json()).toEqual({ revoked: true });
       expect((await onB.next('error')).payload.code).toBe('session_revoked');
       expect((await onB.expectClose()).code).toBe(WS_CLOSE.SESSION_REVOKED);
-      expect((await onA.next('user_left')).payload).toEqual({ online: 1 });
+      expect((await onA.next('user_left')).payload).toMatchObject({ online: 1 });
 
       const sb2 = await enter(apps[1]!.app, 'shared-room');
       const onB2 = await connect(1, sb2.token, 'shared-room');

@@ -24,6 +24,8 @@ const message = (
   sequence_number: seq,
   created_at: '2026-11-28T10:00:00.000Z',
   updated_at: updated,
+  author_id: null,
+  author_name: null,
 });
 
 describe('safe URLs in messages', () => {

@@ -25,5 +25,7 @@ export function toContentView(row: ContentRow): ContentView {
     sequence_number: row.sequence_number,
     created_at: toIso(row.created_at),
     updated_at: toIso(row.updated_at),
+    author_id: row.author_id,
+    author_name: row.author_name,
   };
 }

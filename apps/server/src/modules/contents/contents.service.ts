@@ -19,6 +19,7 @@ import type { EventBus } from '../../realtime/events.js';
 import type { BlobReaper } from '../../storage/blob-reaper.js';
 import type { BlobStorage } from '../../storage/blob-storage.js';
 import { requireContentPermission } from '../rooms/rooms.policy.js';
+import { postedBy } from '../sessions/author.js';
 import type { RoomAuth, SessionAuthenticator } from '../sessions/session-auth.js';
 import { displayFileName } from './file-names.js';
 import { contentKindName, toContentView } from './contents.presenter.js';
@@ -182,6 +183,7 @@ export class ContentsService {
         sequence_number: sequence,
         created_at: now,
         updated_at: now,
+        ...postedBy(auth.session),
       });
     });
     const view = toContentView(row);
@@ -209,6 +211,7 @@ export class ContentsService {
         sequence_number: 0,
         created_at: now,
         updated_at: now,
+        ...postedBy(auth.session),
       });
     });
     const view = toContentView(row);

@@ -22,11 +22,13 @@ export async function* messagesMarkdown(
     for (const row of page) {
       any = true;
       const when = toIso(row.created_at);
+      // The author's display name as it is now (names are single-line, without controls).
+      const by = row.author_name ? ` · ${escapeText(row.author_name)}` : '';
       if (row.content_type === CONTENT_TYPE.url) {
         const note = row.text ? ` — ${escapeText(row.text)}` : '';
-        yield `## ${when} · link\n\n[${escapeText(row.file_name ?? row.url ?? '')}](${escapeUrl(row.url ?? '')})${note}\n\n`;
+        yield `## ${when}${by} · link\n\n[${escapeText(row.file_name ?? row.url ?? '')}](${escapeUrl(row.url ?? '')})${note}\n\n`;
       } else {
-        yield `## ${when}\n\n${row.text ?? ''}\n\n`;
+        yield `## ${when}${by}\n\n${row.text ?? ''}\n\n`;
       }
     }
     afterId = page[page.length - 1]!.id;

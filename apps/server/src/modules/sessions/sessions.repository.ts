@@ -23,6 +23,31 @@ export const sessionsRepository = {
     return query.orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
   },
 
+  /**
+   * A person's new display name: on their sessions in the room (the caller's `jti`, and every
+   * other session of the same author) and on the contents they posted there.
+   */
+  async renameAuthor(
+    db: Kysely<DB>,
+    roomId: number,
+    jti: string,
+    authorId: string,
+    displayName: string | null,
+  ): Promise<void> {
+    await db
+      .updateTable('sessions')
+      .set({ display_name: displayName, author_id: authorId })
+      .where('room_id', '=', roomId)
+      .where((eb) => eb.or([eb('author_id', '=', authorId), eb('jti', '=', jti)]))
+      .execute();
+    await db
+      .updateTable('contents')
+      .set({ author_name: displayName })
+      .where('room_id', '=', roomId)
+      .where('author_id', '=', authorId)
+      .execute();
+  },
+
   /** Revokes one session and its refresh tokens; true when it was not revoked before. */
   async revokeSession(db: Kysely<DB>, jti: string, now: number): Promise<boolean> {
     const result = await db

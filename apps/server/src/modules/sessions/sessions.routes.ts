@@ -10,8 +10,10 @@ import {
   RefreshResponse,
   RevokeResponse,
   RoomNameParams,
+  SessionIdentity,
   SessionParams,
   SessionView,
+  UpdateSessionBody,
   ValidateTokenBody,
   ValidateTokenResponse,
 } from '@elizabeth/protocol';
@@ -106,6 +108,37 @@ export const sessionsRoutes: FastifyPluginAsyncZod<SessionsRoutesOptions> = asyn
       requireManage(auth);
       return sessions.revoke(auth, request.params.jti);
     },
+  );
+
+  app.get(
+    `${room}/session`,
+    {
+      onRequest: withToken,
+      schema: {
+        tags: ['sessions'],
+        summary: "The caller's session: its author id and display name",
+        security,
+        params: RoomNameParams,
+        response: { 200: SessionIdentity, ...errors },
+      },
+    },
+    async (request) => sessions.identity(roomAuthOf(request)),
+  );
+
+  app.patch(
+    `${room}/session`,
+    {
+      onRequest: withToken,
+      schema: {
+        tags: ['sessions'],
+        summary: "Set or clear the caller's display name (shown on their contents and in presence)",
+        security,
+        params: RoomNameParams,
+        body: UpdateSessionBody,
+        response: { 200: SessionIdentity, ...errors },
+      },
+    },
+    async (request) => sessions.rename(roomAuthOf(request), request.body.display_name),
   );
 
   app.post(

@@ -5,6 +5,7 @@ import {
   type IssueTokenResponse,
   Permission,
   type RefreshResponse,
+  type SessionIdentity,
   type SessionView,
   type TokenClaims,
 } from '@elizabeth/protocol';
@@ -19,6 +20,7 @@ import type { PasswordHasher } from '../../lib/password.js';
 import type { EventBus } from '../../realtime/events.js';
 import { parseRoomAddress } from '../rooms/room-name.js';
 import { type RoomRow, roomsRepository } from '../rooms/rooms.repository.js';
+import { type Author, authorOf, newAuthorId, parseDisplayName } from './author.js';
 import { assertRoomOpen, type RoomAuth, type SessionAuthenticator } from './session-auth.js';
 import { type SessionRow, sessionsRepository } from './sessions.repository.js';
 import type { TokenSigner } from './token-signer.js';
@@ -105,8 +107,11 @@ export class SessionsService {
     return this.deps.signer.sign({ room_id: room.id, room_name: room.slug, permission }, 'access', exp);
   }
 
-  /** The session row of an access token: the token is usable only while it exists. */
-  private recordSession(db: Kysely<DB>, claims: TokenClaims): Promise<SessionRow> {
+  /**
+   * The session row of an access token: the token is usable only while it exists. `author` is
+   * the person behind it, carried over from the session it replaces (refresh, rotation, move).
+   */
+  private recordSession(db: Kysely<DB>, claims: TokenClaims, author: Author): Promise<SessionRow> {
     return sessionsRepository.insertSession(db, {
       jti: claims.jti,
       room_id: claims.room_id,
@@ -114,6 +119,8 @@ export class SessionsService {
       created_at: this.now,
       expires_at: claims.exp * 1000,
       revoked_at: null,
+      author_id: author.author_id,
+      display_name: author.display_name,
     });
   }
 
@@ -147,6 +154,10 @@ export class SessionsService {
       ? await this.deps.authenticator.authenticate(room.slug, body.token)
       : undefined;
     if (!previous) await this.checkPassword(room, body.password, client);
+    // A new session may bring its display name; a rotated one keeps its person and name.
+    const author: Author = previous
+      ? authorOf(previous.session)
+      : { author_id: newAuthorId(), display_name: parseDisplayName(body.display_name) };
 
     const permission = previous ? carriedPermission(room, previous.claims.permission) : room.permission;
     const access = await this.signAccess(room, permission);
@@ -174,7 +185,7 @@ export class SessionsService {
           throw new AppError('AUTHENTICATION_FAILED', 'The room password changed; enter it again');
         }
       }
-      await this.recordSession(trx, access.claims);
+      await this.recordSession(trx, access.claims, author);
       return body.with_refresh_token ? this.signRefresh(trx, room, access.claims.jti, permission) : undefined;
     });
 
@@ -192,6 +203,7 @@ export class SessionsService {
       ...(refresh
         ? { refresh_token: refresh.token, refresh_token_expires_at: toIso(refresh.claims.exp * 1000) }
         : {}),
+      ...author,
     };
   }
 
@@ -210,7 +222,7 @@ export class SessionsService {
       if (!(await sessionsRepository.revokeSession(trx, auth.claims.jti, this.now))) {
         throw new AppError('AUTHENTICATION_FAILED', 'This session was revoked or has expired');
       }
-      await this.recordSession(trx, access.claims);
+      await this.recordSession(trx, access.claims, authorOf(auth.session));
       return this.signRefresh(trx, room, access.claims.jti, permission);
     });
     return {
@@ -219,6 +231,7 @@ export class SessionsService {
       claims: access.claims,
       refresh_token: refresh.token,
       refresh_token_expires_at: toIso(refresh.claims.exp * 1000),
+      ...authorOf(auth.session),
     };
   }
 
@@ -243,6 +256,40 @@ export class SessionsService {
       expires_at: toIso(session.expires_at),
       revoked_at: session.revoked_at === null ? null : toIso(session.revoked_at),
       connected: this.deps.isConnected?.(session.jti) ?? false,
+      ...authorOf(session),
+    };
+  }
+
+  /** `GET /rooms/{name}/session`: the caller's own session. */
+  identity(auth: RoomAuth): SessionIdentity {
+    return { jti: auth.session.jti, permission: auth.session.permission, ...authorOf(auth.session) };
+  }
+
+  /**
+   * `PATCH /rooms/{name}/session`: sets or clears the caller's display name. Every session of
+   * the same person in the room and every content they posted take the new name in one
+   * transaction; the room hears `member_renamed` (docs/WEBSOCKET.md).
+   */
+  async rename(auth: RoomAuth, rawName: string | null): Promise<SessionIdentity> {
+    const displayName = parseDisplayName(rawName);
+    const { author_id } = authorOf(auth.session);
+    await this.deps.db
+      .transaction()
+      .execute((trx) =>
+        sessionsRepository.renameAuthor(trx, auth.room.id, auth.session.jti, author_id, displayName),
+      );
+    this.deps.events.publish({
+      type: 'member_renamed',
+      room_id: auth.room.id,
+      slug: auth.room.slug,
+      author_id,
+      display_name: displayName,
+    });
+    return {
+      jti: auth.session.jti,
+      permission: auth.session.permission,
+      author_id,
+      display_name: displayName,
     };
   }
 
@@ -308,7 +355,11 @@ export class SessionsService {
       } else {
         await sessionsRepository.rebindRefreshTokens(trx, row.session_jti, access.claims.jti);
       }
-      await this.recordSession(trx, access.claims);
+      await this.recordSession(
+        trx,
+        access.claims,
+        oldSession ? authorOf(oldSession) : { author_id: newAuthorId(), display_name: null },
+      );
       await sessionsRepository.revokeSession(trx, row.session_jti, this.now);
       if (!rotate) return { token: refreshToken, exp: claims.exp };
       await sessionsRepository.blacklist(trx, claims.jti, claims.exp * 1000, this.now);

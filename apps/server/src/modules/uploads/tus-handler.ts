@@ -28,6 +28,22 @@ function limitTo(limit: number): Transform {
   });
 }
 
+/**
+ * Counts the bytes of a body that is already being piped (flowing), without another stream in
+ * its way: an extra `data` listener sees the same chunks the pipe does. A body that is not yet
+ * flowing is left alone (a listener would start it before its destination is attached).
+ */
+function countBytes(body: Readable, start: number, report: (offset: number) => void): () => void {
+  if (body.readableFlowing !== true) return () => undefined;
+  let offset = start;
+  const onData = (chunk: Buffer) => {
+    offset += chunk.length;
+    report(offset);
+  };
+  body.on('data', onData);
+  return () => body.off('data', onData);
+}
+
 /** Upload ids in URLs: 128 random bits, hex. */
 export const TUS_ID = /^[0-9a-f]{32}$/;
 
@@ -193,6 +209,8 @@ export class TusHandler {
     reply: FastifyReply,
     urlId: string,
     upload: { size: number; expiresAt: number },
+    /** Told the offset as the body arrives (the caller throttles it), and the final one. */
+    onProgress?: (offset: number) => void,
   ): Promise<FastifyReply> {
     const raw = request.raw;
     const headers = request.headers;
@@ -245,8 +263,10 @@ export class TusHandler {
       }
       // Node's parser stops at Content-Length; only a chunked body needs counting.
       const body = length === undefined ? raw.pipe(limitTo(remaining)) : raw;
+      const appending = binding.append(storeId, body, offset, handOver.signal);
+      const stopCounting = onProgress ? countBytes(body, offset, onProgress) : undefined;
       try {
-        next = await binding.append(storeId, body, offset, handOver.signal);
+        next = await appending;
       } catch (error) {
         if (!raw.complete) raw.resume();
         const code = (error as NodeJS.ErrnoException | null)?.code;
@@ -259,7 +279,10 @@ export class TusHandler {
           ...closing,
           headers: { ...closing.headers, ...appError.headers },
         });
+      } finally {
+        stopCounting?.();
       }
+      onProgress?.(next);
     } finally {
       clearTimeout(drain);
       await lock.unlock();

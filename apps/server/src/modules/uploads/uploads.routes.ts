@@ -177,7 +177,8 @@ export const uploadsRoutes: FastifyPluginAsyncZod<UploadsRoutesOptions> = async 
           );
         }
         const upload = await uploads.checkTusAccess(auth, id);
-        if (request.method === 'PATCH') return tus.patch(request, reply, id, upload);
+        if (request.method === 'PATCH')
+          return tus.patch(request, reply, id, upload, (offset) => uploads.tusProgress(auth, upload, offset));
         const release = request.method === 'DELETE' ? () => uploads.releaseTus(id) : undefined;
         return tus.handle(request, reply, auth, release);
       },

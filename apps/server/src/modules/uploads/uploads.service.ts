@@ -7,6 +7,7 @@ import {
   type PrepareUploadBody,
   type PrepareUploadResponse,
   type UploadResponse,
+  type WsUploadInProgress,
 } from '@elizabeth/protocol';
 import type { Kysely } from 'kysely';
 
@@ -14,7 +15,7 @@ import type { AppConfig } from '../../config/types.js';
 import { CONTENT_TYPE, type ContentRow, type DB, type UploadReservationRow } from '../../db/index.js';
 import { type Clock, toIso } from '../../lib/clock.js';
 import { AppError, conflict, notFound, permissionDenied, validationError } from '../../lib/errors.js';
-import type { EventBus } from '../../realtime/events.js';
+import type { EventBus, RoomEvent } from '../../realtime/events.js';
 import type { BlobReaper } from '../../storage/blob-reaper.js';
 import { type BlobStorage, TUS_KEY_PREFIX } from '../../storage/blob-storage.js';
 import { displayFileName, isImage, mimeTypeOf } from '../contents/file-names.js';
@@ -22,6 +23,9 @@ import { toContentView } from '../contents/contents.presenter.js';
 import { contentsRepository } from '../contents/contents.repository.js';
 import { quotaExceeded } from '../contents/contents.service.js';
 import { requireContentPermission } from '../rooms/rooms.policy.js';
+import { roomsRepository } from '../rooms/rooms.repository.js';
+import { authorOf, postedBy } from '../sessions/author.js';
+import { sessionsRepository } from '../sessions/sessions.repository.js';
 import type { RoomAuth } from '../sessions/session-auth.js';
 import { type Manifest, parseManifest, releaseReservation, writeManifest } from './reservations.js';
 import { uploadsRepository } from './uploads.repository.js';
@@ -49,6 +53,18 @@ export interface IncomingFile {
 /** How much quota a one-shot upload takes at a time beyond what it needs right now. */
 const QUOTA_STEP = 8 * 1024 * 1024;
 
+/** A tus upload's progress is published at most this often per upload (and once at its end). */
+export const UPLOAD_PROGRESS_INTERVAL_MS = 500;
+
+/** What the tus routes learn about an upload before touching it. */
+export interface TusUploadAccess {
+  /** The reservation's id: the upload's public id in `upload_progress` frames. */
+  id: number;
+  size: number;
+  expiresAt: number;
+  fileName: string;
+}
+
 const tooLarge = (max: number) => new AppError('PAYLOAD_TOO_LARGE', `Files are limited to ${max} bytes`);
 
 /** Where a simple upload's file goes; never derived from anything the client sent. */
@@ -56,6 +72,12 @@ const fileKey = (roomId: number) => `rooms/${roomId}/${randomUUID()}`;
 
 /** API.md §3: the two-step upload, the one-shot multipart upload and the tus lifecycle. */
 export class UploadsService {
+  /** Per tus upload (reservation id): when its progress last went out from here, and the one held back. */
+  private readonly progress = new Map<
+    number,
+    { sentAt: number; timer?: NodeJS.Timeout; event: Extract<RoomEvent, { type: 'upload_progress' }> }
+  >();
+
   constructor(private readonly deps: UploadsDeps) {}
 
   /** Room quota and the global storage cap (`storage.max_total_size`, 507) in one step. */
@@ -322,6 +344,7 @@ export class UploadsService {
             sequence_number: 0,
             created_at: now,
             updated_at: now,
+            ...postedBy(auth.session),
           }),
         );
       }
@@ -373,9 +396,9 @@ export class UploadsService {
     const name = displayFileName(metadata.filename ?? metadata.name ?? 'upload');
     const mime = mimeTypeOf(name, metadata.filetype ?? metadata.type ?? null);
     const now = this.now;
-    await this.deps.db.transaction().execute(async (trx) => {
+    const reservation = await this.deps.db.transaction().execute(async (trx) => {
       if (!(await this.reserveBytes(trx, auth.room.id, size))) throw quotaExceeded();
-      await uploadsRepository.insert(trx, {
+      return uploadsRepository.insert(trx, {
         room_id: auth.room.id,
         session_jti: auth.claims.jti,
         kind: 'tus',
@@ -390,13 +413,64 @@ export class UploadsService {
         owner: null,
       });
     });
+    this.tusProgress(
+      auth,
+      { id: reservation.id, size, expiresAt: reservation.expires_at, fileName: name },
+      0,
+    );
+  }
+
+  /**
+   * Tells the room how far a tus upload got (`upload_progress`): at once when the last report
+   * is older than `UPLOAD_PROGRESS_INTERVAL_MS`, else the latest offset when that interval is
+   * over. Reports of one upload on this instance go out in order and never after its end.
+   */
+  tusProgress(auth: RoomAuth, upload: TusUploadAccess, offset: number): void {
+    const author = authorOf(auth.session);
+    const event: Extract<RoomEvent, { type: 'upload_progress' }> = {
+      type: 'upload_progress',
+      room_id: auth.room.id,
+      slug: auth.room.slug,
+      upload: {
+        id: upload.id,
+        file_name: upload.fileName,
+        size: upload.size,
+        offset,
+        author_id: author.author_id,
+        author_name: author.display_name,
+        expires_at: toIso(upload.expiresAt),
+      } satisfies WsUploadInProgress,
+    };
+    const entry = this.progress.get(upload.id) ?? { sentAt: -Infinity, event };
+    entry.event = event;
+    this.progress.set(upload.id, entry);
+    if (entry.timer) return;
+    const wait = entry.sentAt + UPLOAD_PROGRESS_INTERVAL_MS - performance.now();
+    const flush = () => {
+      entry.timer = undefined;
+      entry.sentAt = performance.now();
+      this.deps.events.publish(entry.event);
+    };
+    if (wait <= 0) flush();
+    else {
+      entry.timer = setTimeout(flush, wait);
+      entry.timer.unref();
+    }
+  }
+
+  /** The upload finished or was given up: no more progress from here, and the room hears so. */
+  private tusEnded(roomId: number, slug: string, id: number, reason: 'finished' | 'aborted'): void {
+    const entry = this.progress.get(id);
+    clearTimeout(entry?.timer);
+    this.progress.delete(id);
+    this.deps.events.publish({ type: 'upload_ended', room_id: roomId, slug, id, reason });
   }
 
   /**
    * Before tus touches upload `urlId`: it must be a live upload of this room. Returns its
    * declared size and expiry (the PATCH fast path needs nothing else of its metadata).
    */
-  async checkTusAccess(auth: RoomAuth, urlId: string): Promise<{ size: number; expiresAt: number }> {
+  async checkTusAccess(auth: RoomAuth, urlId: string): Promise<TusUploadAccess> {
     requireContentPermission(auth, Permission.EDIT);
     const reservation = await uploadsRepository.findByUploadId(this.deps.db, urlId);
     if (!reservation || reservation.room_id !== auth.room.id || reservation.kind !== 'tus') {
@@ -404,8 +478,13 @@ export class UploadsService {
     }
     if (reservation.consumed_at !== null) throw conflict('This upload is already finished');
     if (reservation.expires_at <= this.now) throw notFound('This upload has expired');
-    const size = parseManifest(reservation.manifest).files[0]?.size ?? reservation.reserved_size;
-    return { size, expiresAt: reservation.expires_at };
+    const file = parseManifest(reservation.manifest).files[0];
+    return {
+      id: reservation.id,
+      size: file?.size ?? reservation.reserved_size,
+      expiresAt: reservation.expires_at,
+      fileName: file?.name ?? 'upload',
+    };
   }
 
   /** The last byte of upload `urlId` arrived: it becomes a content of its room. */
@@ -418,7 +497,7 @@ export class UploadsService {
       if (!live || live.consumed_at !== null) throw conflict('This upload was released or finished');
       await this.deps.storage.put(TUS_KEY_PREFIX + urlId, Readable.from([]));
     }
-    const { row, slug } = await this.deps.db.transaction().execute(async (trx) => {
+    const { row, slug, reservationId } = await this.deps.db.transaction().execute(async (trx) => {
       const reservation = await uploadsRepository.findByUploadId(trx, urlId);
       if (!reservation || reservation.consumed_at !== null)
         throw conflict('This upload was released or finished');
@@ -431,6 +510,8 @@ export class UploadsService {
         .select('slug')
         .where('id', '=', reservation.room_id)
         .executeTakeFirstOrThrow();
+      // The uploader's session may have been refreshed since: the author is the same person.
+      const session = await sessionsRepository.findSession(trx, reservation.session_jti);
       const row = await contentsRepository.insert(trx, {
         room_id: reservation.room_id,
         content_type: isImage(file.mime ?? '') ? CONTENT_TYPE.image : CONTENT_TYPE.file,
@@ -443,10 +524,12 @@ export class UploadsService {
         sequence_number: 0,
         created_at: now,
         updated_at: now,
+        ...(session ? postedBy(session) : {}),
       });
-      return { row, slug: room.slug };
+      return { row, slug: room.slug, reservationId: reservation.id };
     });
     const view = toContentView(row);
+    this.tusEnded(row.room_id, slug, reservationId, 'finished');
     this.publishCreated(row.room_id, slug, [view]);
     return view;
   }
@@ -461,5 +544,7 @@ export class UploadsService {
     const reservation = await uploadsRepository.findByUploadId(this.deps.db, urlId);
     if (!reservation || reservation.consumed_at !== null) return;
     await this.release(reservation.id, []);
+    const room = await roomsRepository.findById(this.deps.db, reservation.room_id);
+    if (room) this.tusEnded(room.id, room.slug, reservation.id, 'aborted');
   }
 }
