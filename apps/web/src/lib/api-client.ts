@@ -3,6 +3,7 @@ import type {
   CreateRoomBody,
   DeleteContentsResponse,
   ErrorDetail,
+  IssueTokenBody,
   IssueTokenResponse,
   MessagePage,
   PrepareUploadBody,
@@ -10,6 +11,7 @@ import type {
   PublicConfigResponse,
   RefreshResponse,
   RoomView,
+  SessionIdentity,
   SessionView,
   TokenClaims,
   UpdatePermissionsBody,
@@ -394,11 +396,17 @@ export class ApiClient {
 
   // ---- §2 sessions --------------------------------------------------------------------------
 
-  issueToken(
-    name: string,
-    body: { password?: string; token?: string; with_refresh_token?: boolean },
-  ): Promise<IssueTokenResponse> {
+  issueToken(name: string, body: IssueTokenBody): Promise<IssueTokenResponse> {
     return this.request(`/rooms/${encodeSegment(name)}/tokens`, { method: 'POST', body });
+  }
+
+  /** Sets (or with null clears) this session's display name (API.md, display names). */
+  updateSession(room: string, displayName: string | null): Promise<SessionIdentity> {
+    return this.request(`/rooms/${encodeSegment(room)}/session`, {
+      method: 'PATCH',
+      body: { display_name: displayName },
+      room,
+    });
   }
 
   validateToken(name: string, token: string): Promise<{ claims: TokenClaims }> {

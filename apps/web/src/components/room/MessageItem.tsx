@@ -46,6 +46,7 @@ export const MessageItem = memo(function MessageItem({
   const edited = parseTimestamp(message.updated_at) - parseTimestamp(message.created_at) > 1000;
   const grouped =
     previous !== undefined &&
+    previous.author_id === message.author_id &&
     parseTimestamp(message.created_at) - parseTimestamp(previous.created_at) < 5 * 60_000;
 
   async function save() {
@@ -110,6 +111,11 @@ export const MessageItem = memo(function MessageItem({
           )}
           data-testid="message-checkbox"
         />
+        {message.author_name ? (
+          <span className="max-w-[16rem] truncate font-medium text-muted" data-testid="message-author">
+            {message.author_name}
+          </span>
+        ) : null}
         <time
           dateTime={message.created_at}
           title={formatFullTime(message.created_at, locale)}

@@ -10,11 +10,13 @@ import { errorMessage } from '@/lib/errors';
 import { useT } from '@/lib/i18n';
 import { ROOM_NAME_MAX, ROOM_SLUG_MAX, roomFromPathname, roomNameProblem, roomPath } from '@/lib/room-name';
 import { canRefresh, isUsable } from '@/lib/token-store';
+import { rememberName, rememberedName } from '@/lib/display-name';
+import { DISPLAY_NAME_MAX_LENGTH, normalizeDisplayName } from '@elizabeth/protocol/constants';
 
 import { Logo } from '../Chrome';
 import { Button } from '../ui/button';
 import { Dialog } from '../ui/dialog';
-import { Field, PasswordInput } from '../ui/input';
+import { Field, Input, PasswordInput } from '../ui/input';
 import { Alert, Spinner } from '../ui/misc';
 
 const Workspace = dynamic(() => import('./Workspace').then((m) => m.Workspace), {
@@ -110,7 +112,11 @@ export function RoomApp() {
           setPhase({ kind: 'password', room, ...(reason ? { reason } : {}) });
           return;
         }
-        const issued = await api.issueToken(name, { with_refresh_token: true });
+        const displayName = rememberedName();
+        const issued = await api.issueToken(name, {
+          with_refresh_token: true,
+          ...(displayName ? { display_name: displayName } : {}),
+        });
         api.storeIssued(name, issued);
         if (current())
           setPhase({
@@ -421,18 +427,27 @@ function PasswordGate({
 }) {
   const t = useT();
   const [password, setPassword] = useState('');
+  const [displayName, setDisplayName] = useState(() => rememberedName() ?? '');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const checkedName = normalizeDisplayName(displayName);
+  const nameProblem = 'problem' in checkedName ? checkedName.problem : undefined;
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    if (!password) return;
+    if (!password || nameProblem) return;
     setBusy(true);
     setError(null);
     const api = getApi();
     try {
-      const issued = await api.issueToken(slug, { password, with_refresh_token: true });
+      const name = 'name' in checkedName ? checkedName.name : null;
+      const issued = await api.issueToken(slug, {
+        password,
+        with_refresh_token: true,
+        ...(name ? { display_name: name } : {}),
+      });
       api.storeIssued(slug, issued);
+      if (name) rememberName(name);
       // Asked with the new session: the entry just counted may have been the last one.
       const room = await api.findRoom(slug, issued.token);
       onEntered(room);
@@ -473,13 +488,27 @@ function PasswordGate({
               data-testid="password-input"
             />
           </Field>
+          <Field label={`${t('people.yourName')} (${t('common.optional')})`} htmlFor="entry-display-name">
+            <Input
+              id="entry-display-name"
+              autoComplete="nickname"
+              value={displayName}
+              placeholder={t('people.namePlaceholder')}
+              aria-invalid={!!nameProblem}
+              onChange={(event) => setDisplayName(event.target.value)}
+              data-testid="entry-display-name"
+            />
+          </Field>
+          {nameProblem ? (
+            <Alert>{t(`people.problem.${nameProblem}`, { max: DISPLAY_NAME_MAX_LENGTH })}</Alert>
+          ) : null}
           {error ? <Alert testId="password-error">{error}</Alert> : null}
           <div className="mt-1 flex justify-end gap-2">
             <Button onClick={() => window.location.assign('/')}>{t('common.cancel')}</Button>
             <Button
               type="submit"
               variant="primary"
-              disabled={!password || busy}
+              disabled={!password || busy || !!nameProblem}
               data-testid="password-submit"
             >
               {busy ? <Spinner className="text-current" /> : null}

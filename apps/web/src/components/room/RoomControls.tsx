@@ -35,7 +35,8 @@ import { useRoom } from './room-context';
 
 const MIB = 1024 * 1024;
 
-function Section({
+/** A titled block of the room panel (also used by the people panel). */
+export function Section({
   title,
   icon: Icon,
   children,

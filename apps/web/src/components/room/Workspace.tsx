@@ -8,7 +8,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 
 import { getApi, getWebSocketUrl } from '@/lib/api-client';
 import { Permission, hasPermission } from '@elizabeth/protocol/constants';
-import type { ContentView, RoomView } from '@elizabeth/protocol';
+import type { ContentView, RoomView, WsMember } from '@elizabeth/protocol';
 import { copyText } from '@/lib/clipboard';
 import { useConfig } from '@/lib/config';
 import { formatBytes } from '@/lib/format';
@@ -29,7 +29,8 @@ import { RoomControls } from './RoomControls';
 import { RoomContext, type RoomContextValue } from './room-context';
 import { Timeline } from './Timeline';
 import { TopBar } from './TopBar';
-import { useTimeline } from './useTimeline';
+import { PeoplePanel, PeopleProvider, UploadsInProgress, usePeopleState } from './people';
+import { useTimeline, withAuthorName } from './useTimeline';
 
 const PreviewDialog = dynamic(() => import('./PreviewDialog').then((m) => m.PreviewDialog), { ssr: false });
 
@@ -92,6 +93,19 @@ export function Workspace({
     staleTime: 10_000,
   });
   const timeline = useTimeline(slug);
+  const { renameAuthor } = timeline;
+  const onRenamed = useCallback(
+    (member: WsMember) => {
+      renameAuthor(member);
+      queryClient.setQueryData<ContentView[]>(
+        ['files', slug],
+        (list) => list && withAuthorName(list, member),
+      );
+    },
+    [renameAuthor, queryClient, slug],
+  );
+  const { onFrame: peopleFrame, me, members, uploads, rename } = usePeopleState(slug, onRenamed);
+  const people = useMemo(() => ({ me, members, uploads, rename }), [me, members, uploads, rename]);
 
   const [claimsToken, setClaimsToken] = useState(() => api.tokens.get(slug)?.token ?? '');
   useEffect(
@@ -122,6 +136,7 @@ export function Workspace({
 
   const handlersRef = useRef<(frame: ServerFrame) => void>(() => undefined);
   handlersRef.current = (frame) => {
+    peopleFrame(frame);
     switch (frame.message_type) {
       case 'connect_ack':
         if (typeof frame.payload?.online === 'number') setOnline(frame.payload.online);
@@ -348,7 +363,7 @@ export function Workspace({
     { id: 'files', label: t('room.tabs.files'), icon: FolderOpen },
   ];
 
-  return (
+  const workspace = (
     <RoomContext.Provider value={value}>
       <a
         href="#composer-input"
@@ -369,6 +384,7 @@ export function Workspace({
               tab !== 'room' && 'max-md:hidden',
             )}
           >
+            <PeoplePanel />
             <RoomControls />
           </aside>
           <main
@@ -392,7 +408,12 @@ export function Workspace({
               tab !== 'files' ? 'max-md:hidden' : 'flex',
             )}
           >
-            <FilesPanel files={files} loading={filesQuery.isLoading} error={filesQuery.error} />
+            <div className="flex min-h-0 w-full flex-col">
+              <UploadsInProgress />
+              <div className="flex min-h-0 flex-1">
+                <FilesPanel files={files} loading={filesQuery.isLoading} error={filesQuery.error} />
+              </div>
+            </div>
           </aside>
         </div>
         <nav
@@ -457,4 +478,5 @@ export function Workspace({
       </Dialog>
     </RoomContext.Provider>
   );
+  return <PeopleProvider value={people}>{workspace}</PeopleProvider>;
 }

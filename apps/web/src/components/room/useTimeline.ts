@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 
 import { getApi } from '@/lib/api-client';
-import type { ContentView } from '@elizabeth/protocol';
+import type { ContentView, WsMember } from '@elizabeth/protocol';
 import {
   EMPTY_TIMELINE,
   applyNewestPage,
@@ -21,6 +21,8 @@ export interface Timeline extends TimelineState {
   upsert: (message: ContentView) => void;
   remove: (id: number) => void;
   reload: () => Promise<void>;
+  /** Someone renamed: their messages show the new name. */
+  renameAuthor: (member: WsMember) => void;
 }
 
 export function useTimeline(slug: string): Timeline {
@@ -87,8 +89,21 @@ export function useTimeline(slug: string): Timeline {
     [],
   );
 
+  const renameAuthor = useCallback(
+    (member: WsMember) => setState((s) => ({ ...s, items: withAuthorName(s.items, member) })),
+    [],
+  );
+
   return useMemo(
-    () => ({ ...state, loadOlder, resync, upsert, remove, reload }),
-    [state, loadOlder, resync, upsert, remove, reload],
+    () => ({ ...state, loadOlder, resync, upsert, remove, reload, renameAuthor }),
+    [state, loadOlder, resync, upsert, remove, reload, renameAuthor],
+  );
+}
+
+/** The contents with this author's current name (the same array when none is theirs). */
+export function withAuthorName(items: ContentView[], member: WsMember): ContentView[] {
+  if (!items.some((item) => item.author_id === member.author_id)) return items;
+  return items.map((item) =>
+    item.author_id === member.author_id ? { ...item, author_name: member.display_name } : item,
   );
 }
