@@ -15,7 +15,7 @@ import type { AppConfig } from '../../config/types.js';
 import { CONTENT_TYPE, type ContentRow, type DB, type UploadReservationRow } from '../../db/index.js';
 import { type Clock, toIso } from '../../lib/clock.js';
 import { AppError, conflict, notFound, permissionDenied, validationError } from '../../lib/errors.js';
-import type { EventBus, RoomEvent } from '../../realtime/events.js';
+import type { EventBus } from '../../realtime/events.js';
 import type { BlobReaper } from '../../storage/blob-reaper.js';
 import { type BlobStorage, TUS_KEY_PREFIX } from '../../storage/blob-storage.js';
 import { displayFileName, isImage, mimeTypeOf } from '../contents/file-names.js';
@@ -65,6 +65,16 @@ export interface TusUploadAccess {
   fileName: string;
 }
 
+/** A tus upload's latest progress on this instance, waiting for its turn to be told. */
+interface ProgressEntry {
+  auth: RoomAuth;
+  upload: TusUploadAccess;
+  offset: number;
+  /** Whether `offset` has not been told yet. */
+  pending: boolean;
+  timer?: NodeJS.Timeout;
+}
+
 const tooLarge = (max: number) => new AppError('PAYLOAD_TOO_LARGE', `Files are limited to ${max} bytes`);
 
 /** Where a simple upload's file goes; never derived from anything the client sent. */
@@ -73,10 +83,7 @@ const fileKey = (roomId: number) => `rooms/${roomId}/${randomUUID()}`;
 /** API.md §3: the two-step upload, the one-shot multipart upload and the tus lifecycle. */
 export class UploadsService {
   /** Per tus upload (reservation id): when its progress last went out from here, and the one held back. */
-  private readonly progress = new Map<
-    number,
-    { sentAt: number; timer?: NodeJS.Timeout; event: Extract<RoomEvent, { type: 'upload_progress' }> }
-  >();
+  private readonly progress = new Map<number, ProgressEntry>();
 
   constructor(private readonly deps: UploadsDeps) {}
 
@@ -421,41 +428,47 @@ export class UploadsService {
   }
 
   /**
-   * Tells the room how far a tus upload got (`upload_progress`): at once when the last report
-   * is older than `UPLOAD_PROGRESS_INTERVAL_MS`, else the latest offset when that interval is
-   * over. Reports of one upload on this instance go out in order and never after its end.
+   * Tells the room how far a tus upload got (`upload_progress`): the first report at once, then
+   * at most one per `UPLOAD_PROGRESS_INTERVAL_MS` with the latest offset (and the uploader's
+   * name as its latest request saw it). Reports of one upload on this instance go out in order
+   * and never after its end; an upload quiet for an interval is forgotten here.
    */
   tusProgress(auth: RoomAuth, upload: TusUploadAccess, offset: number): void {
-    const author = authorOf(auth.session);
-    const event: Extract<RoomEvent, { type: 'upload_progress' }> = {
-      type: 'upload_progress',
-      room_id: auth.room.id,
-      slug: auth.room.slug,
-      upload: {
-        id: upload.id,
-        file_name: upload.fileName,
-        size: upload.size,
-        offset,
-        author_id: author.author_id,
-        author_name: author.display_name,
-        expires_at: toIso(upload.expiresAt),
-      } satisfies WsUploadInProgress,
-    };
-    const entry = this.progress.get(upload.id) ?? { sentAt: -Infinity, event };
-    entry.event = event;
-    this.progress.set(upload.id, entry);
-    if (entry.timer) return;
-    const wait = entry.sentAt + UPLOAD_PROGRESS_INTERVAL_MS - performance.now();
-    const flush = () => {
-      entry.timer = undefined;
-      entry.sentAt = performance.now();
-      this.deps.events.publish(entry.event);
-    };
-    if (wait <= 0) flush();
-    else {
-      entry.timer = setTimeout(flush, wait);
-      entry.timer.unref();
+    const entry = this.progress.get(upload.id);
+    if (entry) {
+      Object.assign(entry, { auth, upload, offset, pending: true });
+      return;
     }
+    const fresh = { auth, upload, offset, pending: true };
+    this.progress.set(upload.id, fresh);
+    this.flushProgress(fresh);
+  }
+
+  private flushProgress(entry: ProgressEntry): void {
+    if (entry.pending) {
+      const { auth, upload, offset } = entry;
+      const author = authorOf(auth.session);
+      entry.pending = false;
+      this.deps.events.publish({
+        type: 'upload_progress',
+        room_id: auth.room.id,
+        slug: auth.room.slug,
+        upload: {
+          id: upload.id,
+          file_name: upload.fileName,
+          size: upload.size,
+          offset,
+          author_id: author.author_id,
+          author_name: author.display_name,
+          expires_at: toIso(upload.expiresAt),
+        } satisfies WsUploadInProgress,
+      });
+    } else {
+      this.progress.delete(entry.upload.id);
+      return;
+    }
+    entry.timer = setTimeout(() => this.flushProgress(entry), UPLOAD_PROGRESS_INTERVAL_MS);
+    entry.timer.unref();
   }
 
   /** The upload finished or was given up: no more progress from here, and the room hears so. */
