@@ -53,7 +53,7 @@ export function registerClientCommands(program: Command): void {
     .option('--parallel <n>', 'files uploaded at the same time', positiveInt, 3)
     .option(
       '--chunk-size <bytes>',
-      "bytes per PATCH request (default: the server's upload.chunk_size)",
+      'bytes per PATCH request (default: the whole file in one PATCH)',
       positiveInt,
     )
     .option('--json', 'print the result as JSON')

@@ -9,11 +9,13 @@ import {
   createReadStream,
   createWriteStream,
   mkdirSync,
+  type ReadStream,
   readdirSync,
   renameSync,
   rmSync,
   statSync,
 } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
@@ -31,6 +33,7 @@ export interface PushOptions {
   /** Upload even files this cache saw finish and the room still holds. */
   again: boolean;
   parallel: number;
+  /** Bytes per PATCH; by default one PATCH sends the whole file (the rest of it, when resuming). */
   chunkSize?: number;
   json: boolean;
   progress: boolean;
@@ -72,8 +75,11 @@ export async function push(
   if (options.name !== undefined && sources.length === 1 && inputs[0] !== '-')
     sources[0]!.name = options.name;
 
-  const config = await client.config();
-  const chunkSize = options.chunkSize ?? config.upload.chunk_size;
+  // One PATCH per file unless told otherwise, as `curl -T` sends it: every extra request costs
+  // a round trip and the server's per-request work (~20 ms of its CPU here). A PATCH cut short
+  // (kill, dropped connection) keeps the bytes that arrived, so resuming needs no chunks;
+  // `--chunk-size` is for proxies that limit request bodies.
+  const chunkSize = options.chunkSize ?? Number.POSITIVE_INFINITY;
   mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
   const urlStorage = new UploadUrlStorage(cacheDir);
   const finished = new FinishedUploads(cacheDir);
@@ -200,6 +206,7 @@ function uploadOne(
     const upload = new tus.Upload(createReadStream(source.path), {
       endpoint,
       chunkSize: ctx.chunkSize,
+      fileReader: FILE_READER,
       uploadSize: source.size,
       metadata: { filename: source.name, filetype: lookup(source.name) || 'application/octet-stream' },
       urlStorage: ctx.urlStorage,
@@ -262,6 +269,33 @@ function uploadOne(
       .catch(reject);
   });
 }
+
+/** The bytes a read of the file hands on at once: 16 × fewer than the stream default's 64 KiB. */
+const READ_BUFFER = 1024 * 1024;
+
+/**
+ * tus-js-client's reader for a file (the stream given to it only names the file): each PATCH body is a read stream of its byte range
+ * with 1 MiB buffers (tus-js-client's own file source reads 64 KiB at a time, ~1 s more CPU
+ * for 1 GiB here). A stream with a `size` is piped into the request with that Content-Length.
+ */
+const FILE_READER: NonNullable<tus.UploadOptions['fileReader']> = {
+  openFile: async (file: ReadStream) => {
+    const path = String(file.path);
+    const { size } = await stat(path);
+    return {
+      size,
+      slice: (start: number, end: number) => {
+        const last = Math.min(end, size);
+        const body = Object.assign(
+          createReadStream(path, { start, end: last - 1, highWaterMark: READ_BUFFER }),
+          { size: last - start },
+        );
+        return Promise.resolve({ value: body, done: last >= size });
+      },
+      close: () => file.destroy(),
+    };
+  },
+};
 
 /**
  * True when this cache holds an upload for the file that the server no longer takes bytes for:

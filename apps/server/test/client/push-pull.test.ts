@@ -6,6 +6,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -142,6 +144,94 @@ describe('elizabeth push / pull (client process, real server)', () => {
       expect((JSON.parse(third.stdout.toString()) as { skipped: boolean }[]).every((r) => r.skipped)).toBe(
         true,
       );
+    },
+  );
+
+  it(
+    'push sends a file in one PATCH by default; a PATCH cut by a kill resumes from the server offset',
+    { timeout: 180_000 },
+    async () => {
+      // Between client and server: a proxy that notes every PATCH (and passes a cut request on
+      // as a cut request).
+      const patches: { url: string; offset: number; length: number }[] = [];
+      const proxy = http.createServer((req, res) => {
+        if (req.method === 'PATCH')
+          patches.push({
+            url: req.url ?? '',
+            offset: Number(req.headers['upload-offset']),
+            length: Number(req.headers['content-length']),
+          });
+        const upstream = http.request(
+          new URL(req.url ?? '/', server.url),
+          { method: req.method, headers: req.headers },
+          (answer) => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+          },
+        );
+        upstream.on('error', () => res.destroy());
+        req.on('close', () => {
+          if (!req.complete) upstream.destroy();
+        });
+        req.pipe(upstream);
+      });
+      await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+      try {
+        const viaProxy = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+        const room2 = 'client-one-patch';
+        await createRoom(server.url, room2, { max_size: 1024 * MiB, max_times_entered: 1000 });
+        const env2 = clientEnv(join(dir, 'cache-one-patch'));
+        const args = ['push', `${viaProxy}/${room2}`, join(files, 'big.bin'), '--json'];
+        const token = await enter(server.url, room2);
+        const first = startClient(args, env2);
+        let serverOffset = 0;
+        const deadline = Date.now() + 60_000;
+        while (Date.now() < deadline && serverOffset === 0) {
+          await new Promise((r) => setTimeout(r, 20));
+          if (patches.length === 0) continue;
+          const head = await fetch(new URL(patches[0]!.url, server.url), {
+            method: 'HEAD',
+            headers: { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0' },
+          });
+          serverOffset = Number(head.headers.get('upload-offset') ?? 0);
+        }
+        first.child.kill('SIGKILL');
+        await first.exited;
+        // every PATCH carries the whole rest of the file (a retry within the run included)
+        expect(patches.every((p) => p.offset + p.length === BIG)).toBe(true);
+        const firstRun = patches.length;
+        await new Promise((r) => setTimeout(r, 500)); // the server notices the cut request
+        const head = await fetch(new URL(patches[0]!.url, server.url), {
+          method: 'HEAD',
+          headers: { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0' },
+        });
+        const kept = Number(head.headers.get('upload-offset'));
+        expect(kept).toBeGreaterThan(0);
+        expect(kept).toBeLessThan(BIG);
+
+        const again = await runClient(args, env2, { timeoutMs: 150_000 });
+        expect(again.code).toBe(0);
+        const [result] = JSON.parse(again.stdout.toString()) as { resumed_from: number; size: number }[];
+        expect(result!.resumed_from).toBe(kept);
+        // the rest in one PATCH, from the offset the server kept
+        expect(patches.slice(firstRun).map((p) => [p.offset, p.length])).toEqual([[kept, BIG - kept]]);
+
+        const ls = JSON.parse(
+          (await runClient(['ls', `${server.url}/${room2}`, '--json'], env2)).stdout.toString(),
+        ) as {
+          id: number;
+          size: number;
+        }[];
+        const stored = await fetch(`${server.url}/api/v1/contents/${ls[0]!.id}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        expect(sha256(Buffer.from(await stored.arrayBuffer()))).toBe(
+          sha256(readFileSync(join(files, 'big.bin'))),
+        );
+      } finally {
+        proxy.closeAllConnections();
+        await new Promise((r) => proxy.close(r));
+      }
     },
   );
 
