@@ -1,6 +1,7 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
-// The shebang gives V8 a 1 MiB young generation (--max-semi-space-size=1): ~25 MB less RSS for
-// a server that mostly streams; the Docker image starts node with the same flag.
+#!/usr/bin/env -S node --max-semi-space-size=4
+// The shebang caps V8's young generation at 4 MiB semi-spaces (--max-semi-space-size=4, V8's
+// default is 16): ~20 MB less RSS for a server that mostly streams, without the CPU cost of the
+// 1 MiB cap used before (docs/BENCHMARKS.md, issue 15); the Docker image uses the same flag.
 // Runs the built CLI. In a source checkout that was never built (or with
 // ELIZABETH_RUN_SOURCE=1) it runs the TypeScript sources through tsx (a dev dependency), in
 // this same process, resolving workspace packages to their sources (the `source` export

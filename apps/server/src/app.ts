@@ -19,6 +19,7 @@ import pino from 'pino';
 import type { AppConfig } from './config/types.js';
 import type { Database } from './db/index.js';
 import { installNoStoreForJson } from './http/cache-control.js';
+import { installRequestLog } from './http/request-log.js';
 import { installJsonBodyLimits } from './http/json-body.js';
 import { installConnectionLimits } from './http/connection-limits.js';
 import { RoomCreationLimit } from './http/room-creation-limit.js';
@@ -158,7 +159,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger ?? pino({ level: 'silent' }),
     bodyLimit: config.server.body_limit,
     trustProxy: trustProxySetting(config.middleware.trusted_proxies),
-    logController: new LogController({ disableRequestLogging: !config.middleware.tracing.enabled }),
+    // Fastify's own request logging writes two lines per request; `installRequestLog` writes one.
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     routerOptions: { maxParamLength: 1024 },
     // Errors raised before routing (e.g. a URL that does not decode) bypass the error handler.
@@ -184,12 +186,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installUnreadBodyGuard(app);
   installConnectionLimits(app, config.server, config.middleware.trusted_proxies);
   installJsonBodyLimits(app, config.server.public_body_limit);
+  if (config.middleware.tracing.enabled) installRequestLog(app, config.middleware.tracing.level);
 
   if (requestId.enabled) {
-    app.addHook('onSend', async (request, reply, payload) => {
+    app.addHook('onSend', (request, reply, payload, done) => {
       const echoed = typeof request.headers[requestIdHeader] === 'string';
       if (echoed || requestId.generate_if_missing) reply.header(requestId.header_name, request.id);
-      return payload;
+      done(null, payload);
     });
   }
 
@@ -254,9 +257,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const metrics = config.metrics.enabled ? new AppMetrics() : undefined;
   if (metrics) {
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
       const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
       metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+      done();
     });
   }
 

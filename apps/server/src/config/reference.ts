@@ -102,7 +102,8 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
     'WebSocket connections one client address may hold across all rooms; more are closed with 4429.',
   'app.realtime.ping_interval_seconds': 'Protocol ping period; sockets that miss two are dropped.',
   'app.realtime.connect_timeout_seconds': 'Time a new socket has to send its `connect` frame.',
-  'app.middleware.tracing.enabled': 'Log one line per request and response.',
+  'app.middleware.tracing.enabled':
+    'Log one line per request, written with its response (method, URL, status, time).',
   'app.middleware.tracing.level': 'Level of those lines.',
   'app.middleware.tracing.include_headers': 'Reserved: request headers are never logged (they carry tokens).',
   'app.middleware.tracing.include_body': 'Reserved: request bodies are never logged (they carry passwords).',

@@ -6,10 +6,11 @@ import type { FastifyInstance } from 'fastify';
  * with a caching policy of their own (downloads, the web app's files) keep it.
  */
 export function installNoStoreForJson(app: FastifyInstance): void {
-  app.addHook('onSend', async (_request, reply, payload) => {
-    if (reply.hasHeader('Cache-Control')) return payload;
-    const type = reply.getHeader('Content-Type');
-    if (typeof type === 'string' && /[/+]json\b/i.test(type)) reply.header('Cache-Control', 'no-store');
-    return payload;
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (!reply.hasHeader('Cache-Control')) {
+      const type = reply.getHeader('Content-Type');
+      if (typeof type === 'string' && /[/+]json\b/i.test(type)) reply.header('Cache-Control', 'no-store');
+    }
+    done(null, payload);
   });
 }

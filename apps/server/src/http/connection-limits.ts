@@ -94,11 +94,12 @@ export function installConnectionLimits(
   server.headersTimeout = limits.headers_timeout_seconds * 1000;
   capConnectionsPerPeer(server, limits.max_connections_per_client, trustedPeer(trustedProxies));
   const windowMs = limits.body_timeout_seconds * 1000;
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     const raw = request.raw;
     // Injected requests (app.inject) have no real socket.
     if (raw.complete === false && hasBody(raw) && typeof raw.socket?.bytesRead === 'number') {
       watchBodyProgress(raw, windowMs, limits.body_min_bytes);
     }
+    done();
   });
 }

@@ -28,9 +28,9 @@ export function installSecurityHeaders(
   fixed.push(['Cross-Origin-Resource-Policy', 'same-origin']);
   fixed.push(['X-Permitted-Cross-Domain-Policies', 'none']);
 
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     for (const [name, value] of fixed) reply.header(name, value);
     if (!reply.hasHeader('Content-Security-Policy')) reply.header('Content-Security-Policy', API_CSP);
-    return payload;
+    done(null, payload);
   });
 }

@@ -17,12 +17,13 @@ export const UNREAD_BODY_DRAIN_MS = 2_000;
 const unread = (raw: IncomingMessage) => raw.complete === false;
 
 export function installUnreadBodyGuard(app: FastifyInstance): void {
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (unread(request.raw)) reply.header('Connection', 'close');
-    return payload;
+    done(null, payload);
   });
 
-  app.addHook('onResponse', async (request) => {
+  app.addHook('onResponse', (request, _reply, done) => {
+    done();
     const raw = request.raw;
     if (!unread(raw) || raw.destroyed) return;
     let drained = 0;

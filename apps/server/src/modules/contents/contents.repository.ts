@@ -80,6 +80,26 @@ export const contentsRepository = {
     return db.insertInto('contents').values(content).returningAll().executeTakeFirstOrThrow();
   },
 
+  /**
+   * Inserts a message numbered one past the room's highest message sequence number (0 for the
+   * first), computed inside the INSERT: one statement instead of a SELECT and an INSERT.
+   */
+  async insertMessageLast(db: Kysely<DB>, content: Omit<NewContent, 'sequence_number'>): Promise<ContentRow> {
+    return db
+      .insertInto('contents')
+      .values({
+        ...content,
+        sequence_number: (eb) =>
+          eb
+            .selectFrom('contents')
+            .select(sql<number>`coalesce(max(sequence_number), -1) + 1`.as('next'))
+            .where('room_id', '=', content.room_id)
+            .where('content_type', '=', CONTENT_TYPE.text),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  },
+
   findById(db: Kysely<DB>, id: number): Promise<ContentRow | undefined> {
     return db.selectFrom('contents').selectAll().where('id', '=', id).executeTakeFirst();
   },

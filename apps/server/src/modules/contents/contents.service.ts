@@ -168,10 +168,7 @@ export class ContentsService {
     const now = this.now;
     const row = await this.deps.db.transaction().execute(async (trx) => {
       if (!(await this.reserveBytes(trx, auth.room.id, size))) throw quotaExceeded();
-      // Without a number the message goes after every other, so ordering follows arrival.
-      const sequence =
-        body.sequence_number ?? (await contentsRepository.nextSequenceNumber(trx, auth.room.id));
-      return contentsRepository.insert(trx, {
+      const message = {
         room_id: auth.room.id,
         content_type: CONTENT_TYPE.text,
         text,
@@ -180,11 +177,14 @@ export class ContentsService {
         storage_key: null,
         size,
         mime_type: 'text/plain',
-        sequence_number: sequence,
         created_at: now,
         updated_at: now,
         ...postedBy(auth.session),
-      });
+      };
+      // Without a number the message goes after every other, so ordering follows arrival.
+      return body.sequence_number === undefined
+        ? contentsRepository.insertMessageLast(trx, message)
+        : contentsRepository.insert(trx, { ...message, sequence_number: body.sequence_number });
     });
     const view = toContentView(row);
     this.publish('content_created', auth, view);
