@@ -97,6 +97,12 @@ export const WsErrorPayload = z.object({ code: z.string(), message: z.string() }
 /** The room's session list changed (a new session, or sessions revoked): managers refetch it. */
 export const WsSessionsChangedPayload = z.object({ reason: z.enum(['session_created', 'sessions_revoked']) });
 
+/** Managers only: a share link was created, revoked, opened or downloaded; they refetch the list. */
+export const WsShareLinksChangedPayload = z.object({
+  reason: z.enum(['created', 'revoked', 'used']),
+  link_id: z.number().int(),
+});
+
 export const WsConnectAckFrame = frame('connect_ack', WsConnectAckPayload).meta({ id: 'WsConnectAckFrame' });
 export const WsContentCreatedFrame = frame('content_created', WsContentPayload);
 export const WsContentUpdatedFrame = frame('content_updated', WsContentPayload);
@@ -105,6 +111,7 @@ export const WsRoomUpdatedFrame = frame('room_updated', WsRoomUpdatedPayload);
 export const WsUserJoinedFrame = frame('user_joined', WsOnline);
 export const WsUserLeftFrame = frame('user_left', WsOnline);
 export const WsSessionsChangedFrame = frame('sessions_changed', WsSessionsChangedPayload);
+export const WsShareLinksChangedFrame = frame('share_links_changed', WsShareLinksChangedPayload);
 export const WsPongFrame = frame('pong', z.null());
 export const WsErrorFrame = frame('error', WsErrorPayload).meta({ id: 'WsErrorFrame' });
 
@@ -118,6 +125,7 @@ export const WsServerFrame = z
     WsUserJoinedFrame,
     WsUserLeftFrame,
     WsSessionsChangedFrame,
+    WsShareLinksChangedFrame,
     WsPongFrame,
     WsErrorFrame,
   ])

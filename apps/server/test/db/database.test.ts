@@ -29,6 +29,7 @@ const TABLES = [
   'room_tombstones',
   'rooms',
   'sessions',
+  'share_links',
   'token_blacklist',
   'upload_reservations',
 ];
@@ -216,7 +217,7 @@ describeEachDatabase('database layer', (engine) => {
       .values(session)
       .returningAll()
       .executeTakeFirstOrThrow();
-    expect(s).toEqual({ ...session, id: expect.any(Number), revoked_at: null });
+    expect(s).toEqual({ ...session, id: expect.any(Number), revoked_at: null, share_link_id: null });
     await database.db
       .updateTable('sessions')
       .set({ revoked_at: NOW + 10 })
