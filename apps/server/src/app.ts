@@ -49,6 +49,8 @@ import { SessionAuthenticator } from './modules/sessions/session-auth.js';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { SessionsService } from './modules/sessions/sessions.service.js';
 import { TokenSigner } from './modules/sessions/token-signer.js';
+import { shareLinksRoutes } from './modules/share-links/share-links.routes.js';
+import { ShareLinksService } from './modules/share-links/share-links.service.js';
 import { RedisLocker } from './modules/uploads/redis-locker.js';
 import { releaseAbandonedReservations, releaseExpiredReservations } from './modules/uploads/reservations.js';
 import { TusHandler } from './modules/uploads/tus-handler.js';
@@ -340,6 +342,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     windowMs: config.auth.password_attempts.window_seconds * 1000,
     backoffMaxMs: config.auth.password_attempts.backoff_max_seconds * 1000,
   };
+  const passwordAttempts = sharedUrls.limits
+    ? new SharedAttemptLimiter(clock, attemptLimits, linkTo(sharedUrls.limits), sharedPrefix)
+    : new AttemptLimiter(clock, attemptLimits);
   const sessions = new SessionsService({
     db,
     config,
@@ -347,9 +352,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     events,
     signer,
     authenticator,
-    passwordAttempts: sharedUrls.limits
-      ? new SharedAttemptLimiter(clock, attemptLimits, linkTo(sharedUrls.limits), sharedPrefix)
-      : new AttemptLimiter(clock, attemptLimits),
+    passwordAttempts,
     passwords,
     isConnected: (jti) => gateway.isConnected(jti),
   });
@@ -360,12 +363,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const storage = deps.storage;
   const contents = new ContentsService({ db, config, clock, events, storage, blobs, authenticator });
+  const shareLinks = new ShareLinksService({
+    db,
+    config,
+    clock,
+    events,
+    sessions,
+    passwords,
+    passwordAttempts,
+    burn: (room, ids) => contents.remove(room, ids),
+  });
+  await app.register(shareLinksRoutes, { links: shareLinks, authenticator });
   await app.register(contentsRoutes, {
     contents,
     authenticator,
     storage,
     accelRedirect: config.storage.local.accel_redirect,
     presignSeconds: config.storage.s3.presign_downloads_seconds,
+    beginLinkDownload: (auth, method) => shareLinks.beginDownload(auth, method),
   });
   const builtAt = clock.now();
   const owner = deps.instanceId ?? `${hostname()}:${config.server.addr}:${config.server.port}`;

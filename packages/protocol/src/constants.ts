@@ -29,6 +29,7 @@ export const ERROR_STATUS = {
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   ROOM_EXPIRED: 410,
+  SHARE_LINK_GONE: 410,
   PAYLOAD_TOO_LARGE: 413,
   QUOTA_EXCEEDED: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -49,3 +50,20 @@ export const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode
  */
 export const ROOM_REASONS = ['entry_limit', 'closed', 'moved', 'expires_soon', 'purged'] as const;
 export type RoomReason = (typeof ROOM_REASONS)[number];
+
+/**
+ * Why a share link no longer opens or downloads (`410 SHARE_LINK_GONE`), in the error's
+ * `details` as `{path: "reason", message}`; `password_required` goes with a `401` for a link
+ * that has a password when none (or a wrong one) was sent.
+ */
+export const SHARE_LINK_REASONS = [
+  'expired',
+  'revoked',
+  'uses_exhausted',
+  'downloads_exhausted',
+  'password_required',
+] as const;
+export type ShareLinkReason = (typeof SHARE_LINK_REASONS)[number];
+
+/** The query parameter of a share link's web address: `/<room address>?s=<secret>`. */
+export const SHARE_LINK_QUERY = 's';

@@ -6,4 +6,5 @@ export * from './errors.js';
 export * from './rooms.js';
 export * from './service.js';
 export * from './sessions.js';
+export * from './share-links.js';
 export * from './ws.js';

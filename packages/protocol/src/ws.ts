@@ -132,6 +132,12 @@ export const WsErrorPayload = z.object({ code: z.string(), message: z.string() }
 /** The room's session list changed (a new session, or sessions revoked): managers refetch it. */
 export const WsSessionsChangedPayload = z.object({ reason: z.enum(['session_created', 'sessions_revoked']) });
 
+/** Managers only: a share link was created, revoked, opened or downloaded; they refetch the list. */
+export const WsShareLinksChangedPayload = z.object({
+  reason: z.enum(['created', 'revoked', 'used']),
+  link_id: z.number().int(),
+});
+
 export const WsConnectAckFrame = frame('connect_ack', WsConnectAckPayload).meta({ id: 'WsConnectAckFrame' });
 export const WsContentCreatedFrame = frame('content_created', WsContentPayload);
 export const WsContentUpdatedFrame = frame('content_updated', WsContentPayload);
@@ -143,6 +149,7 @@ export const WsSessionsChangedFrame = frame('sessions_changed', WsSessionsChange
 export const WsMemberRenamedFrame = frame('member_renamed', WsMemberRenamedPayload);
 export const WsUploadProgressFrame = frame('upload_progress', WsUploadProgressPayload);
 export const WsUploadEndedFrame = frame('upload_ended', WsUploadEndedPayload);
+export const WsShareLinksChangedFrame = frame('share_links_changed', WsShareLinksChangedPayload);
 export const WsPongFrame = frame('pong', z.null());
 export const WsErrorFrame = frame('error', WsErrorPayload).meta({ id: 'WsErrorFrame' });
 
@@ -159,6 +166,7 @@ export const WsServerFrame = z
     WsMemberRenamedFrame,
     WsUploadProgressFrame,
     WsUploadEndedFrame,
+    WsShareLinksChangedFrame,
     WsPongFrame,
     WsErrorFrame,
   ])

@@ -10,7 +10,7 @@ import type { CommonClientOptions } from './run.js';
 const USAGE_EXIT = 2;
 
 /** The client's command names (`src/index.ts` starts them without the server's modules). */
-export const CLIENT_COMMANDS = ['push', 'pull', 'ls', 'send', 'tail', 'open', 'completions'];
+export const CLIENT_COMMANDS = ['push', 'pull', 'ls', 'send', 'tail', 'open', 'share', 'completions'];
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -99,6 +99,16 @@ export function registerClientCommands(program: Command): void {
   clientCommand(program, 'open', "print the room's address and its QR code")
     .argument('<room>', 'room URL or name')
     .action((room: string, options: CommonClientOptions) => run('open', [room], options));
+
+  clientCommand(program, 'share', 'create a share link of the room (needs a managing session) and print it')
+    .argument('<room>', 'room URL or name')
+    .option('--edit-only', 'a drop box: visitors upload and post, and see nothing')
+    .option('--edit', 'visitors view and also upload and post')
+    .option('--expires <duration>', "how long the link lives (1d, 12h, 30m); default: the room's expiry")
+    .option('--max-uses <n>', 'how many times the link may be opened', positiveInt)
+    .option('--link-password <password>', 'a password for the link')
+    .option('--json', 'print the link as JSON')
+    .action((room: string, options: CommonClientOptions) => run('share', [room], options));
 
   program
     .command('completions')

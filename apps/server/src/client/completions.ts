@@ -20,6 +20,17 @@ const COMMANDS: Record<string, string[]> = {
   send: ['--server', '--password', '--lang', '--link', '--json'],
   tail: ['--server', '--password', '--lang', '--follow', '--lines', '--json'],
   open: ['--server', '--password', '--lang'],
+  share: [
+    '--server',
+    '--password',
+    '--lang',
+    '--edit-only',
+    '--edit',
+    '--expires',
+    '--max-uses',
+    '--link-password',
+    '--json',
+  ],
   completions: [],
   help: [],
 };

@@ -109,6 +109,22 @@ export async function runClientCommand(
         await open(client, write);
         break;
       }
+      case 'share': {
+        const { share } = await import('./share.js');
+        await share(
+          client,
+          {
+            editOnly: options.editOnly === true,
+            edit: options.edit === true,
+            ...(typeof options.expires === 'string' ? { expires: options.expires } : {}),
+            ...(typeof options.maxUses === 'number' ? { maxUses: options.maxUses } : {}),
+            ...(typeof options.linkPassword === 'string' ? { password: options.linkPassword } : {}),
+            json,
+          },
+          write,
+        );
+        break;
+      }
       default:
         throw new ClientError(`unknown command ${command}`, EXIT.USAGE);
     }

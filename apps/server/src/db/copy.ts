@@ -6,6 +6,7 @@ import type { DB } from './schema.js';
 /** Tables in foreign-key order, with the column that orders their rows. */
 const COPY_TABLES: ReadonlyArray<readonly [keyof DB, string]> = [
   ['rooms', 'id'],
+  ['share_links', 'id'],
   ['sessions', 'id'],
   ['refresh_tokens', 'id'],
   ['token_blacklist', 'jti'],

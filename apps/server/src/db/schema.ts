@@ -61,6 +61,36 @@ export interface SessionsTable {
   author_id: Defaulted<string | null>;
   /** Optional display name (0007), normalised by `normalizeDisplayName`. */
   display_name: Defaulted<string | null>;
+  /** The share link that issued this session (0006); null for a room entry. */
+  share_link_id: Defaulted<number | null>;
+}
+
+/**
+ * A capability link of a room (0006). `burn_after_reading` is 0/1: a setting, not a moment.
+ * `downloads_pending` counts transfers under way that hold a slot of `max_downloads`.
+ */
+export interface ShareLinksTable {
+  id: Generated<number>;
+  room_id: number;
+  /** Lowercase hex SHA-256 of the secret. */
+  secret_hash: string;
+  /** With the server's key, derives the secret again (shown to managers). */
+  nonce: string;
+  permission: number;
+  password_hash: string | null;
+  expire_at: Millis;
+  max_uses: number | null;
+  uses: Defaulted<number>;
+  max_downloads: number | null;
+  downloads: Defaulted<number>;
+  downloads_pending: Defaulted<number>;
+  burn_after_reading: Defaulted<number>;
+  /** JSON array of content ids; null = the whole room. */
+  content_ids: string | null;
+  /** The session (jti) that made it. */
+  created_by: string | null;
+  created_at: Millis;
+  revoked_at: Millis | null;
 }
 
 export interface RefreshTokensTable {
@@ -145,6 +175,7 @@ export interface DB {
   upload_reservations: UploadReservationsTable;
   blob_deletions: BlobDeletionsTable;
   room_tombstones: RoomTombstonesTable;
+  share_links: ShareLinksTable;
 }
 
 export type RoomRow = Selectable<RoomsTable>;

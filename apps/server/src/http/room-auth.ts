@@ -1,7 +1,11 @@
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 
 import { AppError } from '../lib/errors.js';
-import type { RoomAuth, SessionAuthenticator } from '../modules/sessions/session-auth.js';
+import type {
+  AuthenticateOptions,
+  RoomAuth,
+  SessionAuthenticator,
+} from '../modules/sessions/session-auth.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,12 +29,15 @@ export function extractToken(request: FastifyRequest): string | undefined {
  * An `onRequest` hook for routes under `/rooms/{name}` that need a room token. It runs before
  * the body is read, so a request without a valid token is refused before its body is examined.
  */
-export function requireRoomToken(authenticator: SessionAuthenticator): onRequestAsyncHookHandler {
+export function requireRoomToken(
+  authenticator: SessionAuthenticator,
+  options: AuthenticateOptions = {},
+): onRequestAsyncHookHandler {
   return async (request) => {
     const token = extractToken(request);
     if (!token) throw new AppError('AUTHENTICATION_FAILED', 'Missing access token');
     const params = request.params as { name?: string };
-    request.roomAuth = await authenticator.authenticate(params.name ?? '', token);
+    request.roomAuth = await authenticator.authenticate(params.name ?? '', token, options);
   };
 }
 

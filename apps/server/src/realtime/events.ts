@@ -53,6 +53,14 @@ export type RoomEvent =
       reason: 'session_revoked' | 'password_changed';
     }
   | {
+      /** A share link was created, revoked, opened or downloaded; only managers hear it. */
+      type: 'share_links_changed';
+      room_id: number;
+      slug: string;
+      link_id: number;
+      reason: 'created' | 'revoked' | 'used';
+    }
+  | {
       /**
        * Published by the realtime gateway itself when a socket of the room opened or closed on
        * some instance. `version` orders the answers of the presence store, so an instance drops

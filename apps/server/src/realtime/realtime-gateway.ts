@@ -1,4 +1,5 @@
 import {
+  Permission,
   WS_CLOSE,
   WsClientFrame,
   type WsErrorCode,
@@ -65,6 +66,10 @@ interface Connection {
   client?: string;
   /** Closes the socket when its access token expires. */
   expiryTimer?: NodeJS.Timeout;
+  /** A session that may manage the room (DELETE, not a share link's): hears share-link changes. */
+  manager?: boolean;
+  /** A share link's session limited to these contents hears of them only. */
+  scope?: Set<number>;
 }
 
 /** setTimeout's longest delay; a later expiry is re-armed when it fires. */
@@ -262,6 +267,8 @@ export class RealtimeGateway {
     }
     if (connection.state !== 'authenticating') return;
     const { room, claims } = auth;
+    connection.manager = (claims.permission & Permission.DELETE) !== 0 && auth.session.share_link_id === null;
+    if (auth.link?.content_ids) connection.scope = new Set(JSON.parse(auth.link.content_ids) as number[]);
     const hub = this.hubs.get(room.id);
     const inRoom = Math.max(hub?.connections.size ?? 0, hub?.online ?? 0);
     if (inRoom >= this.deps.config.max_connections_per_room) {
@@ -375,7 +382,17 @@ export class RealtimeGateway {
       case 'content_created':
       case 'content_updated':
       case 'content_deleted':
-        this.broadcast(hub, event.type, { room_name: event.slug, content: event.content });
+        this.broadcast(hub, event.type, { room_name: event.slug, content: event.content }, (connection) =>
+          connection.scope === undefined ? true : connection.scope.has(event.content.id),
+        );
+        return;
+      case 'share_links_changed':
+        this.broadcast(
+          hub,
+          'share_links_changed',
+          { reason: event.reason, link_id: event.link_id },
+          (connection) => connection.manager === true,
+        );
         return;
       case 'room_updated':
         for (const connection of [...hub.connections]) {
@@ -507,10 +524,15 @@ export class RealtimeGateway {
     });
   }
 
-  /** One frame encoded once, then handed to every socket of the room. */
-  private broadcast<T extends ServerMessage>(hub: RoomHub, type: T, payload: PayloadOf<T>): void {
+  /** One frame encoded once, then handed to every socket of the room (or those `to` accepts). */
+  private broadcast<T extends ServerMessage>(
+    hub: RoomHub,
+    type: T,
+    payload: PayloadOf<T>,
+    to?: (connection: Connection) => boolean,
+  ): void {
     const data = Buffer.from(frameText(this.deps.clock.now(), type, payload));
-    for (const connection of hub.connections) this.sendText(connection, data);
+    for (const connection of hub.connections) if (!to || to(connection)) this.sendText(connection, data);
   }
 
   private send<T extends ServerMessage>(connection: Connection, type: T, payload: PayloadOf<T>): void {

@@ -29,6 +29,7 @@ const TABLES = [
   'room_tombstones',
   'rooms',
   'sessions',
+  'share_links',
   'token_blacklist',
   'upload_reservations',
 ];
@@ -222,6 +223,7 @@ describeEachDatabase('database layer', (engine) => {
       revoked_at: null,
       author_id: null,
       display_name: null,
+      share_link_id: null,
     });
     await database.db
       .updateTable('sessions')

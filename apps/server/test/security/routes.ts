@@ -285,6 +285,25 @@ export const MANAGEMENT_ROUTES: TokenRoute[] = [
     ok: 200,
     send: (app, f, auth) => app.inject({ method: 'DELETE', url: `/api/v1/rooms/${f.room}`, headers: auth }),
   },
+  {
+    name: 'POST share-links',
+    bit: DELETE,
+    ok: 201,
+    send: (app, f, auth) =>
+      app.inject({
+        method: 'POST',
+        url: `/api/v1/rooms/${f.room}/share-links`,
+        headers: auth,
+        payload: { permission: VIEW },
+      }),
+  },
+  {
+    name: 'GET share-links',
+    bit: DELETE,
+    ok: 200,
+    send: (app, f, auth) =>
+      app.inject({ method: 'GET', url: `/api/v1/rooms/${f.room}/share-links`, headers: auth }),
+  },
 ];
 
 export const ALL_TOKEN_ROUTES = [...CONTENT_ROUTES, ...MANAGEMENT_ROUTES];

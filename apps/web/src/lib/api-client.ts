@@ -1,11 +1,14 @@
 import type {
   ContentView,
   CreateRoomBody,
+  CreateShareLinkBody,
   DeleteContentsResponse,
   ErrorDetail,
   IssueTokenBody,
   IssueTokenResponse,
   MessagePage,
+  OpenShareLinkBody,
+  OpenShareLinkResponse,
   PrepareUploadBody,
   PrepareUploadResponse,
   PublicConfigResponse,
@@ -13,6 +16,7 @@ import type {
   RoomView,
   SessionIdentity,
   SessionView,
+  ShareLinkView,
   TokenClaims,
   UpdatePermissionsBody,
   UpdatePermissionsResponse,
@@ -425,6 +429,25 @@ export class ApiClient {
       method: 'DELETE',
       room,
     });
+  }
+
+  // ---- share links (API.md, "Share links") -------------------------------------------------
+
+  listShareLinks(room: string): Promise<ShareLinkView[]> {
+    return this.request(`/rooms/${encodeSegment(room)}/share-links`, { room });
+  }
+
+  createShareLink(room: string, body: CreateShareLinkBody): Promise<ShareLinkView> {
+    return this.request(`/rooms/${encodeSegment(room)}/share-links`, { method: 'POST', room, body });
+  }
+
+  revokeShareLink(room: string, id: number): Promise<{ revoked: boolean }> {
+    return this.request(`/rooms/${encodeSegment(room)}/share-links/${id}`, { method: 'DELETE', room });
+  }
+
+  /** Opens a link; the session is not stored (a drop box or file page keeps it in memory). */
+  openShareLink(body: OpenShareLinkBody): Promise<OpenShareLinkResponse> {
+    return this.request('/share-links/open', { method: 'POST', body });
   }
 
   verifyPassword(name: string, password: string): Promise<{ valid: boolean }> {

@@ -2,6 +2,7 @@ import * as initial from './0001_initial.js';
 import * as uploadProgress from './0002_upload_progress.js';
 import * as reservationOwner from './0003_reservation_owner.js';
 import * as roomTombstones from './0005_room_tombstones.js';
+import * as shareLinks from './0006_share_links.js';
 import * as displayNames from './0007_display_names.js';
 import type { DatabaseMigration } from './types.js';
 
@@ -16,5 +17,6 @@ export const MIGRATIONS: readonly DatabaseMigration[] = [
   { name: '0002_upload_progress', up: uploadProgress.up },
   { name: '0003_reservation_owner', up: reservationOwner.up },
   { name: '0005_room_tombstones', up: roomTombstones.up },
+  { name: '0006_share_links', up: shareLinks.up },
   { name: '0007_display_names', up: displayNames.up },
 ];

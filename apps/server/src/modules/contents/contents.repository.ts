@@ -104,6 +104,17 @@ export const contentsRepository = {
     return db.selectFrom('contents').selectAll().where('id', '=', id).executeTakeFirst();
   },
 
+  /** The contents of a room among `ids` (the others are not the room's or do not exist). */
+  listInRoom(db: Kysely<DB>, roomId: number, ids: number[]): Promise<ContentRow[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return db
+      .selectFrom('contents')
+      .selectAll()
+      .where('room_id', '=', roomId)
+      .where('id', 'in', ids)
+      .execute();
+  },
+
   findInRoom(db: Kysely<DB>, roomId: number, id: number): Promise<ContentRow | undefined> {
     return db
       .selectFrom('contents')

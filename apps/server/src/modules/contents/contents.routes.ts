@@ -27,7 +27,8 @@ import { extractToken, requireRoomToken, roomAuthOf } from '../../http/room-auth
 import { errorResponses, ROOM_TOKEN_SECURITY } from '../../http/route-schemas.js';
 import { AppError } from '../../lib/errors.js';
 import type { BlobStorage } from '../../storage/blob-storage.js';
-import type { SessionAuthenticator } from '../sessions/session-auth.js';
+import type { RoomAuth, SessionAuthenticator } from '../sessions/session-auth.js';
+import type { DownloadTicket } from '../share-links/share-links.service.js';
 import type { ContentsService } from './contents.service.js';
 import { etagMatches, parseRange } from './http-range.js';
 
@@ -42,6 +43,8 @@ export interface ContentsRoutesOptions {
   accelRedirect?: string;
   /** `storage.s3.presign_downloads_seconds`: > 0 answers authorised GETs with a 302 to S3. */
   presignSeconds?: number;
+  /** Holds a download slot of a share link that limits downloads (the share-links module). */
+  beginLinkDownload?: (auth: RoomAuth, method: string) => Promise<DownloadTicket | undefined>;
 }
 
 const errors = errorResponses(400, 401, 403, 404, 410, 413);
@@ -57,9 +60,11 @@ const requireToken = async (request: FastifyRequest) => {
 /** API.md §3: contents of a room, downloads and the room archive. */
 export const contentsRoutes: FastifyPluginAsyncZod<ContentsRoutesOptions> = async (
   app,
-  { contents, authenticator, storage, accelRedirect = '', presignSeconds = 0 },
+  { contents, authenticator, storage, accelRedirect = '', presignSeconds = 0, beginLinkDownload },
 ) => {
   const withToken = requireRoomToken(authenticator);
+  // Posting needs EDIT, not VIEW: a drop-box link's session posts and sees nothing.
+  const withPostingToken = requireRoomToken(authenticator, { allowWithoutView: true });
   const room = `${API_PREFIX}/rooms/:name`;
   const accel = storage.kind === 'local' ? accelRedirect : '';
 
@@ -98,7 +103,7 @@ export const contentsRoutes: FastifyPluginAsyncZod<ContentsRoutesOptions> = asyn
   app.post(
     `${room}/messages`,
     {
-      onRequest: withToken,
+      onRequest: withPostingToken,
       schema: {
         tags: ['contents'],
         summary: 'Post a message',
@@ -115,7 +120,7 @@ export const contentsRoutes: FastifyPluginAsyncZod<ContentsRoutesOptions> = asyn
   app.post(
     `${room}/contents/url`,
     {
-      onRequest: withToken,
+      onRequest: withPostingToken,
       schema: {
         tags: ['contents'],
         summary: 'Add a link (absolute http/https URL)',
@@ -183,9 +188,14 @@ export const contentsRoutes: FastifyPluginAsyncZod<ContentsRoutesOptions> = asyn
       },
     },
     handler: async (request, reply) => {
-      const { content, storageKey } = await contents.getDownload(request.params.id, extractToken(request)!);
+      const { content, storageKey, auth } = await contents.getDownload(
+        request.params.id,
+        extractToken(request)!,
+      );
       const stored = await storage.stat(storageKey);
       if (!stored) throw new AppError('NOT_FOUND', 'The stored bytes of this file are missing');
+      const ticket = await beginLinkDownload?.(auth, request.method);
+      if (ticket) countWhenDelivered(reply, ticket, stored.size);
       return sendBlob(request, reply, {
         storage,
         key: storageKey,
@@ -195,8 +205,9 @@ export const contentsRoutes: FastifyPluginAsyncZod<ContentsRoutesOptions> = asyn
         mimeType: content.mime_type ?? 'application/octet-stream',
         fileName: content.file_name ?? `file-${content.id}`,
         disposition: request.query.disposition ?? 'attachment',
-        accel,
-        presignSeconds: storage.kind === 's3' ? presignSeconds : 0,
+        // A limited link's download is counted here, when its last byte is written.
+        accel: ticket ? '' : accel,
+        presignSeconds: storage.kind === 's3' && !ticket ? presignSeconds : 0,
       });
     },
   });
@@ -228,6 +239,30 @@ export const contentsRoutes: FastifyPluginAsyncZod<ContentsRoutesOptions> = asyn
     },
   );
 };
+
+/**
+ * A share link's download counts when the response carrying the file's last byte was written
+ * in full (`finish`): a whole-file 200, or a 206 whose range ends at the last byte, so a
+ * download resumed with ranges counts once. Anything else (a range short of the end, a 304, an
+ * error, a connection closed early) gives the slot back.
+ */
+function countWhenDelivered(reply: FastifyReply, ticket: DownloadTicket, size: number): void {
+  const response = reply.raw;
+  const settle = (completed: boolean) => {
+    ticket
+      .finish(completed)
+      .catch((error: unknown) => reply.log.warn({ err: error }, 'share link download count failed'));
+  };
+  response.once('finish', () => {
+    const status = reply.statusCode;
+    const range = /\/(\d+)$/.exec(String(reply.getHeader('content-range') ?? ''));
+    const end = /^bytes \d+-(\d+)\//.exec(String(reply.getHeader('content-range') ?? ''));
+    const reachesEnd =
+      status === 200 || (status === 206 && range !== null && end !== null && Number(end[1]) === size - 1);
+    settle(reachesEnd);
+  });
+  response.once('close', () => settle(false));
+}
 
 interface BlobResponse {
   storage: BlobStorage;

@@ -18,7 +18,7 @@ import { AppError, notFound, validationError } from '../../lib/errors.js';
 import type { EventBus } from '../../realtime/events.js';
 import type { BlobReaper } from '../../storage/blob-reaper.js';
 import type { BlobStorage } from '../../storage/blob-storage.js';
-import { requireContentPermission } from '../rooms/rooms.policy.js';
+import { linkScope, requireContentPermission, requireInScope } from '../rooms/rooms.policy.js';
 import { postedBy } from '../sessions/author.js';
 import type { RoomAuth, SessionAuthenticator } from '../sessions/session-auth.js';
 import { displayFileName } from './file-names.js';
@@ -141,7 +141,8 @@ export class ContentsService {
     requireContentPermission(auth, Permission.VIEW);
     const kinds = type ? [...new Set(type.split(',').map((k) => KIND_CODES[k]!))] : [];
     const rows = await contentsRepository.listByRoom(this.deps.db, auth.room.id, kinds);
-    return rows.map(toContentView);
+    const scope = linkScope(auth);
+    return (scope ? rows.filter((r) => scope.has(r.id)) : rows).map(toContentView);
   }
 
   /** Reference §5.6.7: newest page first, items ascending inside the page. */
@@ -153,8 +154,9 @@ export class ContentsService {
     const hasMore = rows.length > limit;
     const page = rows.slice(0, limit).reverse();
     const oldest = page[0];
+    const scope = linkScope(auth);
     return {
-      items: page.map(toContentView),
+      items: (scope ? page.filter((r) => scope.has(r.id)) : page).map(toContentView),
       next_cursor: hasMore && oldest ? `${oldest.sequence_number}:${oldest.id}` : null,
       has_more: hasMore,
       next_sequence_number: await contentsRepository.nextSequenceNumber(db, auth.room.id),
@@ -272,16 +274,9 @@ export class ContentsService {
 
   async delete(auth: RoomAuth, ids: number[]): Promise<DeleteContentsResponse> {
     requireContentPermission(auth, Permission.DELETE);
-    const now = this.now;
-    const { deleted, size } = await this.deps.db.transaction().execute(async (trx) => {
-      const rows = await contentsRepository.deleteWithBlobs(trx, auth.room.id, [...new Set(ids)], now);
-      if (rows.length === 0) throw notFound('Contents not found');
-      const freed = rows.reduce((sum, r) => sum + r.size, 0);
-      await contentsRepository.releaseRoomBytes(trx, auth.room.id, freed);
-      return { deleted: rows, size: await contentsRepository.roomSize(trx, auth.room.id) };
-    });
-    await this.deps.blobs.drain();
-    for (const row of deleted) this.publish('content_deleted', auth, toContentView(row));
+    for (const id of ids) requireInScope(auth, id);
+    const { deleted, size } = await this.remove(auth.room, ids);
+    if (deleted.length === 0) throw notFound('Contents not found');
     return {
       deleted: deleted.map((r) => r.id),
       freed_size: deleted.reduce((sum, r) => sum + r.size, 0),
@@ -289,8 +284,39 @@ export class ContentsService {
     };
   }
 
+  /**
+   * Deletes contents of a room with their stored bytes and tells the room; no permission check
+   * (the callers did it: a manager's delete, or a burn-after-reading link at its last download).
+   */
+  async remove(
+    room: { id: number; slug: string },
+    ids: number[],
+  ): Promise<{ deleted: ContentRow[]; size: { current_size: number } }> {
+    const now = this.now;
+    const result = await this.deps.db.transaction().execute(async (trx) => {
+      const rows = await contentsRepository.deleteWithBlobs(trx, room.id, [...new Set(ids)], now);
+      if (rows.length === 0) return { deleted: rows, size: { current_size: 0 } };
+      const freed = rows.reduce((sum, r) => sum + r.size, 0);
+      await contentsRepository.releaseRoomBytes(trx, room.id, freed);
+      return { deleted: rows, size: await contentsRepository.roomSize(trx, room.id) };
+    });
+    await this.deps.blobs.drain();
+    for (const row of result.deleted) {
+      this.deps.events.publish({
+        type: 'content_deleted',
+        room_id: room.id,
+        slug: room.slug,
+        content: toContentView(row),
+      });
+    }
+    return result;
+  }
+
   /** The stored file behind `GET /contents/{id}`, for a token that may view its room. */
-  async getDownload(id: number, token: string): Promise<{ content: ContentRow; storageKey: string }> {
+  async getDownload(
+    id: number,
+    token: string,
+  ): Promise<{ content: ContentRow; storageKey: string; auth: RoomAuth }> {
     const auth = await this.deps.authenticator.authenticateToken(token);
     const content = await contentsRepository.findById(this.deps.db, id);
     // A missing id answers like another room's (API.md: a token for another room is a 401):
@@ -299,9 +325,10 @@ export class ContentsService {
       throw new AppError('AUTHENTICATION_FAILED', 'This token does not open this content');
     }
     requireContentPermission(auth, Permission.VIEW);
+    requireInScope(auth, id);
     if (content.storage_key === null)
       throw notFound('This content has no stored bytes (it is a message or a link)');
-    return { content, storageKey: content.storage_key };
+    return { content, storageKey: content.storage_key, auth };
   }
 
   /**
@@ -314,6 +341,10 @@ export class ContentsService {
     const { db, storage } = this.deps;
     const roomId = auth.room.id;
     let files: ContentRow[];
+    // The archive carries every message of the room: not for a link limited to some contents.
+    if (linkScope(auth)) {
+      throw new AppError('PERMISSION_DENIED', 'A link limited to some contents downloads them one by one');
+    }
     if (ids) {
       const wanted = new Set(ids);
       files = (await contentsRepository.listByRoom(db, roomId, FILE_KINDS)).filter((r) => wanted.has(r.id));

@@ -6,6 +6,7 @@ import type { Clock } from '../../lib/clock.js';
 import { AppError, roomReasonError } from '../../lib/errors.js';
 import { parseRoomAddress } from '../rooms/room-name.js';
 import { type RoomRow, roomsRepository } from '../rooms/rooms.repository.js';
+import { type ShareLinkRow, shareLinksRepository } from '../share-links/share-links.repository.js';
 import { type SessionRow, sessionsRepository } from './sessions.repository.js';
 import type { TokenSigner } from './token-signer.js';
 
@@ -14,6 +15,16 @@ export interface RoomAuth {
   room: RoomRow;
   claims: TokenClaims;
   session: SessionRow;
+  /** The share link that issued the session, if a link did (its scope and limits apply). */
+  link?: ShareLinkRow;
+}
+
+export interface AuthenticateOptions {
+  /**
+   * Lets a token without VIEW through (the room still needs VIEW): a drop-box link's session
+   * (EDIT only) posts and uploads on the routes that say so, and sees nothing.
+   */
+  allowWithoutView?: boolean;
 }
 
 /** Fails unless the room can be used now: not expired, not closed. */
@@ -29,7 +40,11 @@ export function assertRoomOpen(room: RoomRow, now: number): void {
 export class SessionAuthenticator {
   constructor(private readonly deps: { db: Kysely<DB>; signer: TokenSigner; clock: Clock }) {}
 
-  async authenticate(rawAddress: string, token: string): Promise<RoomAuth> {
+  async authenticate(
+    rawAddress: string,
+    token: string,
+    options: AuthenticateOptions = {},
+  ): Promise<RoomAuth> {
     const address = parseRoomAddress(rawAddress);
     const claims = await this.deps.signer.verify(token, 'access');
     if (claims.room_name !== address) {
@@ -37,7 +52,7 @@ export class SessionAuthenticator {
     }
     const room = await roomsRepository.findBySlug(this.deps.db, address);
     if (!room) throw new AppError('ROOM_NOT_FOUND', `Room ${address} does not exist`);
-    return this.check(room, claims);
+    return this.check(room, claims, options);
   }
 
   /**
@@ -54,19 +69,34 @@ export class SessionAuthenticator {
     return this.check(room, claims);
   }
 
-  private async check(room: RoomRow, claims: TokenClaims): Promise<RoomAuth> {
+  private async check(
+    room: RoomRow,
+    claims: TokenClaims,
+    options: AuthenticateOptions = {},
+  ): Promise<RoomAuth> {
     const now = this.deps.clock.now();
     if (room.id !== claims.room_id) {
       throw new AppError('AUTHENTICATION_FAILED', 'This token was not issued for this room');
     }
     assertRoomOpen(room, now);
-    if ((room.permission & Permission.VIEW) === 0 || (claims.permission & Permission.VIEW) === 0) {
-      throw new AppError('PERMISSION_DENIED', 'Viewing this room is not allowed');
-    }
+    const denied = () => new AppError('PERMISSION_DENIED', 'Viewing this room is not allowed');
+    const tokenViews = (claims.permission & Permission.VIEW) !== 0;
+    if ((room.permission & Permission.VIEW) === 0 || (!tokenViews && !options.allowWithoutView))
+      throw denied();
     const session = await sessionsRepository.findSession(this.deps.db, claims.jti);
     if (!session || session.room_id !== room.id || session.revoked_at !== null || session.expires_at <= now) {
       throw new AppError('AUTHENTICATION_FAILED', 'This session was revoked or has expired');
     }
-    return { room, claims, session };
+    // Only a share link's session goes without VIEW (a drop box); a room entry never does.
+    if (!tokenViews && session.share_link_id === null) throw denied();
+    if (session.share_link_id === null) return { room, claims, session };
+    const link = await shareLinksRepository.findById(this.deps.db, session.share_link_id);
+    if (!link || link.revoked_at !== null || link.expire_at <= now) {
+      throw new AppError(
+        'AUTHENTICATION_FAILED',
+        'The share link of this session was revoked or has expired',
+      );
+    }
+    return { room, claims, session, link };
   }
 }

@@ -21,6 +21,7 @@ import type { EventBus } from '../../realtime/events.js';
 import { parseRoomAddress } from '../rooms/room-name.js';
 import { type RoomRow, roomsRepository } from '../rooms/rooms.repository.js';
 import { type Author, authorOf, newAuthorId, parseDisplayName } from './author.js';
+import { type ShareLinkRow, shareLinksRepository } from '../share-links/share-links.repository.js';
 import { assertRoomOpen, type RoomAuth, type SessionAuthenticator } from './session-auth.js';
 import { type SessionRow, sessionsRepository } from './sessions.repository.js';
 import type { TokenSigner } from './token-signer.js';
@@ -51,6 +52,44 @@ export interface SessionsDeps {
 export const carriedPermission = (room: RoomRow, previous: number) =>
   room.permission | (previous & Permission.DELETE);
 
+/** A share link's session renews into the link's bits, never more than the room has now. */
+const linkPermission = (room: RoomRow, link: ShareLinkRow) => link.permission & room.permission;
+
+/** What a new session is made of: its bits, the link that issued it, the expiry cap of that link. */
+interface SessionGrant {
+  permission: number;
+  link?: ShareLinkRow;
+}
+
+/**
+ * Checks a password against its hash with the attempt limits (per client and per `target`).
+ * The attempt is charged before the password is verified and refunded when it was right:
+ * concurrent guesses cannot run more verifications than allowed.
+ */
+export async function checkLimitedPassword(
+  deps: Pick<SessionsDeps, 'config' | 'passwordAttempts' | 'passwords'>,
+  hash: string,
+  password: string,
+  client: string,
+  target: string,
+): Promise<boolean> {
+  const attempts = deps.config.auth.password_attempts;
+  const ticket = await deps.passwordAttempts.reserve([
+    { key: `client:${client}`, max: attempts.max, backoff: true },
+    { key: target, max: attempts.room_max, backoff: false },
+  ]);
+  let valid: boolean;
+  try {
+    valid = await deps.passwords.verify(hash, password);
+  } catch (error) {
+    await ticket.refund();
+    throw error;
+  }
+  if (valid) await ticket.refund();
+  else await ticket.fail();
+  return valid;
+}
+
 export class SessionsService {
   constructor(private readonly deps: SessionsDeps) {}
 
@@ -58,10 +97,14 @@ export class SessionsService {
     return this.deps.clock.now();
   }
 
-  /** Token expiry (Unix seconds): the TTL, capped at the room's expiry less the leeway. */
-  private expiry(room: RoomRow, ttlSeconds: number): number {
+  /**
+   * Token expiry (Unix seconds): the TTL, capped at the room's expiry (and a share link's)
+   * less the leeway.
+   */
+  private expiry(room: RoomRow, ttlSeconds: number, link?: ShareLinkRow): number {
     const nowSeconds = Math.floor(this.now / 1000);
-    const cap = Math.floor(room.expire_at / 1000) - this.deps.config.jwt.leeway_seconds;
+    const until = Math.min(room.expire_at, link?.expire_at ?? Infinity);
+    const cap = Math.floor(until / 1000) - this.deps.config.jwt.leeway_seconds;
     const exp = Math.min(nowSeconds + ttlSeconds, cap);
     if (exp - nowSeconds < MIN_TOKEN_SECONDS) {
       throw roomReasonError('ROOM_NOT_ENTERABLE', 'The room expires too soon to be entered', 'expires_soon');
@@ -84,34 +127,29 @@ export class SessionsService {
   private async checkPassword(room: RoomRow, password: string | undefined, client: string): Promise<void> {
     if (room.password_hash === null) return;
     if (!password) throw new AppError('AUTHENTICATION_FAILED', 'This room needs a password');
-    const attempts = this.deps.config.auth.password_attempts;
-    const ticket = await this.deps.passwordAttempts.reserve([
-      { key: `client:${client}`, max: attempts.max, backoff: true },
-      { key: `room:${room.id}`, max: attempts.room_max, backoff: false },
-    ]);
-    let valid: boolean;
-    try {
-      valid = await this.deps.passwords.verify(room.password_hash, password);
-    } catch (error) {
-      await ticket.refund();
-      throw error;
+    if (!(await checkLimitedPassword(this.deps, room.password_hash, password, client, `room:${room.id}`))) {
+      throw new AppError('AUTHENTICATION_FAILED', 'Wrong room password');
     }
-    if (valid) return ticket.refund();
-    await ticket.fail();
-    throw new AppError('AUTHENTICATION_FAILED', 'Wrong room password');
   }
 
   /** An access token for the room's current address, valid for the TTL capped at the room expiry. */
-  private signAccess(room: RoomRow, permission: number): Promise<{ token: string; claims: TokenClaims }> {
-    const exp = this.expiry(room, this.deps.config.jwt.ttl_seconds);
+  private signAccess(room: RoomRow, grant: SessionGrant): Promise<{ token: string; claims: TokenClaims }> {
+    const exp = this.expiry(room, this.deps.config.jwt.ttl_seconds, grant.link);
+    const { permission } = grant;
     return this.deps.signer.sign({ room_id: room.id, room_name: room.slug, permission }, 'access', exp);
   }
 
   /**
    * The session row of an access token: the token is usable only while it exists. `author` is
-   * the person behind it, carried over from the session it replaces (refresh, rotation, move).
+   * the person behind it, carried over from the session it replaces (refresh, rotation, move);
+   * `link` the share link that issued it, if any.
    */
-  private recordSession(db: Kysely<DB>, claims: TokenClaims, author: Author): Promise<SessionRow> {
+  private recordSession(
+    db: Kysely<DB>,
+    claims: TokenClaims,
+    author: Author,
+    link?: ShareLinkRow,
+  ): Promise<SessionRow> {
     return sessionsRepository.insertSession(db, {
       jti: claims.jti,
       room_id: claims.room_id,
@@ -121,16 +159,36 @@ export class SessionsService {
       revoked_at: null,
       author_id: author.author_id,
       display_name: author.display_name,
+      share_link_id: link?.id ?? null,
     });
+  }
+
+  /**
+   * What a session renews into (rotation, refresh): a room entry carries the room's bits plus
+   * its DELETE; a share link's session the link's bits within the room's, while the link lives.
+   */
+  private async renewalGrant(room: RoomRow, previous: SessionRow | undefined): Promise<SessionGrant> {
+    if (previous?.share_link_id === null || previous?.share_link_id === undefined) {
+      return { permission: carriedPermission(room, previous?.permission ?? 0) };
+    }
+    const link = await shareLinksRepository.findById(this.deps.db, previous.share_link_id);
+    if (!link || link.revoked_at !== null || link.expire_at <= this.now) {
+      throw new AppError(
+        'AUTHENTICATION_FAILED',
+        'The share link of this session was revoked or has expired',
+      );
+    }
+    return { permission: linkPermission(room, link), link };
   }
 
   private async signRefresh(
     db: Kysely<DB>,
     room: RoomRow,
     sessionJti: string,
-    permission: number,
+    grant: SessionGrant,
   ): Promise<{ token: string; claims: TokenClaims }> {
-    const exp = this.expiry(room, this.deps.config.jwt.refresh_ttl_seconds);
+    const exp = this.expiry(room, this.deps.config.jwt.refresh_ttl_seconds, grant.link);
+    const { permission } = grant;
     const refresh = await this.deps.signer.sign(
       { room_id: room.id, room_name: room.slug, permission },
       'refresh',
@@ -151,7 +209,7 @@ export class SessionsService {
   async issue(rawName: string, body: IssueTokenBody, client: string): Promise<IssueTokenResponse> {
     const room = await this.findOpenRoom(rawName);
     const previous = body.token
-      ? await this.deps.authenticator.authenticate(room.slug, body.token)
+      ? await this.deps.authenticator.authenticate(room.slug, body.token, { allowWithoutView: true })
       : undefined;
     if (!previous) await this.checkPassword(room, body.password, client);
     // A new session may bring its display name; a rotated one keeps its person and name.
@@ -159,8 +217,10 @@ export class SessionsService {
       ? authorOf(previous.session)
       : { author_id: newAuthorId(), display_name: parseDisplayName(body.display_name) };
 
-    const permission = previous ? carriedPermission(room, previous.claims.permission) : room.permission;
-    const access = await this.signAccess(room, permission);
+    const grant = previous
+      ? await this.renewalGrant(room, previous.session)
+      : { permission: room.permission };
+    const access = await this.signAccess(room, grant);
 
     const refresh = await this.deps.db.transaction().execute(async (trx) => {
       if (previous) {
@@ -185,17 +245,45 @@ export class SessionsService {
           throw new AppError('AUTHENTICATION_FAILED', 'The room password changed; enter it again');
         }
       }
-      await this.recordSession(trx, access.claims, author);
-      return body.with_refresh_token ? this.signRefresh(trx, room, access.claims.jti, permission) : undefined;
+      await this.recordSession(trx, access.claims, author, grant.link);
+      return body.with_refresh_token ? this.signRefresh(trx, room, access.claims.jti, grant) : undefined;
     });
 
-    if (!previous)
-      this.deps.events.publish({
-        type: 'session_created',
-        room_id: room.id,
-        slug: room.slug,
-        jti: access.claims.jti,
-      });
+    if (!previous) this.publishCreated(room, access.claims.jti);
+    return this.tokenResponse(access, refresh);
+  }
+
+  private publishCreated(room: RoomRow, jti: string): void {
+    this.deps.events.publish({ type: 'session_created', room_id: room.id, slug: room.slug, jti });
+  }
+
+  /**
+   * A session issued by a share link (API.md, "Share links"): the link's bits within the room's,
+   * tokens capped at the link's expiry. `claim` runs in the transaction before the session is
+   * recorded (it takes one of the link's uses and throws when there is none left); no entry of
+   * the room is counted.
+   */
+  async openLinkSession(
+    room: RoomRow,
+    link: ShareLinkRow,
+    withRefreshToken: boolean,
+    claim: (trx: Kysely<DB>) => Promise<void>,
+  ): Promise<IssueTokenResponse> {
+    const grant = { permission: linkPermission(room, link), link };
+    const access = await this.signAccess(room, grant);
+    const refresh = await this.deps.db.transaction().execute(async (trx) => {
+      await claim(trx);
+      await this.recordSession(trx, access.claims, { author_id: newAuthorId(), display_name: null }, link);
+      return withRefreshToken ? this.signRefresh(trx, room, access.claims.jti, grant) : undefined;
+    });
+    this.publishCreated(room, access.claims.jti);
+    return this.tokenResponse(access, refresh);
+  }
+
+  private tokenResponse(
+    access: { token: string; claims: TokenClaims },
+    refresh: { token: string; claims: TokenClaims } | undefined,
+  ): IssueTokenResponse {
     return {
       token: access.token,
       expires_at: toIso(access.claims.exp * 1000),
@@ -216,14 +304,14 @@ export class SessionsService {
     const room = await roomsRepository.findById(this.deps.db, auth.room.id);
     if (!room) throw new AppError('ROOM_NOT_FOUND', `Room ${auth.room.slug} does not exist`);
     assertRoomOpen(room, this.now);
-    const permission = carriedPermission(room, auth.claims.permission);
-    const access = await this.signAccess(room, permission);
+    const grant = { permission: carriedPermission(room, auth.claims.permission) };
+    const access = await this.signAccess(room, grant);
     const refresh = await this.deps.db.transaction().execute(async (trx) => {
       if (!(await sessionsRepository.revokeSession(trx, auth.claims.jti, this.now))) {
         throw new AppError('AUTHENTICATION_FAILED', 'This session was revoked or has expired');
       }
       await this.recordSession(trx, access.claims, authorOf(auth.session));
-      return this.signRefresh(trx, room, access.claims.jti, permission);
+      return this.signRefresh(trx, room, access.claims.jti, grant);
     });
     return {
       token: access.token,
@@ -345,8 +433,10 @@ export class SessionsService {
     if (!room) throw invalid();
     assertRoomOpen(room, this.now);
     const oldSession = await sessionsRepository.findSession(db, row.session_jti);
-    const permission = carriedPermission(room, oldSession?.permission ?? 0);
-    const access = await this.signAccess(room, permission);
+    const grant = await this.renewalGrant(room, oldSession).catch(() => {
+      throw invalid();
+    });
+    const access = await this.signAccess(room, grant);
     const rotate = this.deps.config.jwt.enable_refresh_token_rotation;
 
     const next = await db.transaction().execute(async (trx) => {
@@ -359,11 +449,12 @@ export class SessionsService {
         trx,
         access.claims,
         oldSession ? authorOf(oldSession) : { author_id: newAuthorId(), display_name: null },
+        grant.link,
       );
       await sessionsRepository.revokeSession(trx, row.session_jti, this.now);
       if (!rotate) return { token: refreshToken, exp: claims.exp };
       await sessionsRepository.blacklist(trx, claims.jti, claims.exp * 1000, this.now);
-      const refreshed = await this.signRefresh(trx, room, access.claims.jti, permission);
+      const refreshed = await this.signRefresh(trx, room, access.claims.jti, grant);
       return { token: refreshed.token, exp: refreshed.claims.exp };
     });
 

@@ -66,7 +66,8 @@ export const uploadsRoutes: FastifyPluginAsyncZod<UploadsRoutesOptions> = async 
   app,
   { uploads, tus, authenticator, config },
 ) => {
-  const withToken = requireRoomToken(authenticator);
+  // Every upload needs EDIT (checked by the service), not VIEW: a drop-box link's session uploads.
+  const withToken = requireRoomToken(authenticator, { allowWithoutView: true });
   const room = `${API_PREFIX}/rooms/:name`;
 
   // Registered in this plugin's scope only: the JSON routes never see a multipart parser.

@@ -4,6 +4,7 @@ import { AlertTriangle, Clock, DoorClosed, Lock, SearchX, ShieldOff, WifiOff } f
 import dynamic from 'next/dynamic';
 import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 
+import { SHARE_LINK_QUERY } from '@elizabeth/protocol/constants';
 import { getApi, isApiError } from '@/lib/api-client';
 import type { RoomView } from '@elizabeth/protocol';
 import { errorMessage } from '@/lib/errors';
@@ -18,6 +19,11 @@ import { Button } from '../ui/button';
 import { Dialog } from '../ui/dialog';
 import { Field, Input, PasswordInput } from '../ui/input';
 import { Alert, Spinner } from '../ui/misc';
+
+const ShareLinkPage = dynamic(() => import('../links/ShareLinkPage').then((m) => m.ShareLinkPage), {
+  ssr: false,
+  loading: () => <FullScreenSpinner />,
+});
 
 const Workspace = dynamic(() => import('./Workspace').then((m) => m.Workspace), {
   ssr: false,
@@ -64,6 +70,8 @@ export function RoomApp() {
   const t = useT();
   const [slug, setSlug] = useState<string | null>(null);
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
+  // A share link (`/<room>?s=<secret>`) has its own page (components/links).
+  const [linkSecret, setLinkSecret] = useState<string | null>(null);
   const phaseRef = useRef(phase);
   phaseRef.current = phase;
   const generation = useRef(0);
@@ -141,6 +149,11 @@ export function RoomApp() {
   );
 
   useEffect(() => {
+    const secret = new URLSearchParams(window.location.search).get(SHARE_LINK_QUERY);
+    if (secret) {
+      setLinkSecret(secret);
+      return;
+    }
     const segments = window.location.pathname.split('/').filter((segment) => segment.length > 0);
     const name = roomFromPathname(window.location.pathname);
     setSlug(name);
@@ -191,6 +204,7 @@ export function RoomApp() {
     setPhase({ kind: 'ready', room });
   }, []);
 
+  if (linkSecret) return <ShareLinkPage secret={linkSecret} />;
   if (!slug || phase.kind === 'loading') return <FullScreenSpinner label={t('room.entering')} />;
   if (phase.kind === 'missing')
     return <MissingRoom name={slug} similar={phase.similar} onCreated={() => void enter(slug)} />;

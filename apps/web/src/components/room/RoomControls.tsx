@@ -31,6 +31,7 @@ import { Field, Input, PasswordInput } from '../ui/input';
 import { Badge, ProgressBar, Spinner, Switch } from '../ui/misc';
 import { useToast } from '../ui/toast';
 import { SharePanel } from './SharePanel';
+import { ShareLinksPanel } from './ShareLinksPanel';
 import { useRoom } from './room-context';
 
 const MIB = 1024 * 1024;
@@ -144,6 +145,9 @@ export function RoomControls() {
           </Section>
           <Section title={t('controls.permissions')} icon={KeyRound} testId="permissions-section">
             <PermissionToggles />
+          </Section>
+          <Section title={t('shareLinks.title')} icon={Share2} testId="share-links-section">
+            <ShareLinksPanel />
           </Section>
           <Section title={t('sessions.title')} icon={MonitorSmartphone} testId="sessions-section">
             <SessionsList />

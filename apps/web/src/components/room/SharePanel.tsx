@@ -12,7 +12,7 @@ import { Dialog } from '../ui/dialog';
 import { Spinner } from '../ui/misc';
 import { useRoom } from './room-context';
 
-function useQrCode(text: string, dark: boolean): string | null {
+export function useQrCode(text: string, dark: boolean): string | null {
   const [dataUrl, setDataUrl] = useState<string | null>(null);
   useEffect(() => {
     let cancelled = false;

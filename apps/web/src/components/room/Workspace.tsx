@@ -151,6 +151,9 @@ export function Workspace({
       case 'sessions_changed':
         void queryClient.invalidateQueries({ queryKey: ['sessions', slug] });
         break;
+      case 'share_links_changed':
+        void queryClient.invalidateQueries({ queryKey: ['share-links', slug] });
+        break;
       case 'content_created':
       case 'content_updated':
       case 'content_deleted': {

@@ -1,0 +1,284 @@
+'use client';
+
+import { Download, Upload } from 'lucide-react';
+import { useCallback, useEffect, useRef, useState, type DragEvent, type FormEvent } from 'react';
+
+import type { ContentView, OpenShareLinkResponse } from '@elizabeth/protocol';
+import { Permission } from '@elizabeth/protocol/constants';
+import { getApi, getApiBase, isApiError } from '@/lib/api-client';
+import { errorMessage } from '@/lib/errors';
+import { formatBytes } from '@/lib/format';
+import { useT } from '@/lib/i18n';
+import { roomPath } from '@/lib/room-name';
+
+import { Button } from '../ui/button';
+import { Field, PasswordInput, Textarea } from '../ui/input';
+import { Alert, ProgressBar, Spinner } from '../ui/misc';
+
+type State =
+  | { kind: 'opening' }
+  | { kind: 'password'; wrong: boolean }
+  | { kind: 'gone'; reason: string }
+  | { kind: 'error'; message: string }
+  | { kind: 'drop'; opened: OpenShareLinkResponse }
+  | { kind: 'files'; opened: OpenShareLinkResponse; files: ContentView[] };
+
+const reasonOf = (error: unknown) =>
+  isApiError(error) ? error.details?.find((d) => d.path === 'reason')?.message : undefined;
+
+/**
+ * The page of a share link (`/<room>?s=<secret>`): opens the link, then a drop box (EDIT without
+ * VIEW), the files of a file link, or the room itself for a link that views the whole room.
+ * The session of a drop box or file link lives in this page only.
+ */
+export function ShareLinkPage({ secret }: { secret: string }) {
+  const t = useT();
+  const [state, setState] = useState<State>({ kind: 'opening' });
+
+  const open = useCallback(
+    async (password?: string) => {
+      setState({ kind: 'opening' });
+      const api = getApi();
+      try {
+        const opened = await api.openShareLink({
+          secret,
+          with_refresh_token: true,
+          ...(password ? { password } : {}),
+        });
+        const room = opened.claims.room_name;
+        document.title = `${room} · Elizabeth`;
+        if (opened.link.content_ids) {
+          const response = await fetch(`${getApiBase()}/rooms/${encodeURIComponent(room)}/contents`, {
+            headers: { Authorization: `Bearer ${opened.token}` },
+          });
+          const files = response.ok ? ((await response.json()) as ContentView[]) : [];
+          setState({ kind: 'files', opened, files });
+        } else if ((opened.link.permission & Permission.VIEW) === 0) {
+          setState({ kind: 'drop', opened });
+        } else {
+          // A link to the whole room: its session is the room's session on this device.
+          api.storeIssued(room, opened);
+          window.location.replace(roomPath(room));
+        }
+      } catch (error) {
+        const reason = reasonOf(error);
+        if (reason === 'password_required') setState({ kind: 'password', wrong: password !== undefined });
+        else if (isApiError(error) && error.status === 410 && reason) setState({ kind: 'gone', reason });
+        else setState({ kind: 'error', message: errorMessage(t, error) });
+      }
+    },
+    [secret, t],
+  );
+
+  useEffect(() => {
+    void open();
+  }, [open]);
+
+  return (
+    <main
+      className="mx-auto flex min-h-dvh w-full max-w-xl flex-col gap-4 px-4 py-10"
+      data-testid="share-link-page"
+    >
+      {state.kind === 'opening' ? <Spinner label={t('shareLinks.opening')} /> : null}
+      {state.kind === 'password' ? <PasswordForm wrong={state.wrong} onSubmit={(p) => void open(p)} /> : null}
+      {state.kind === 'gone' ? (
+        <Alert tone="danger">
+          <span data-testid="share-link-gone" data-reason={state.reason}>
+            {t(`shareLinks.gone_${state.reason}`)}
+          </span>
+        </Alert>
+      ) : null}
+      {state.kind === 'error' ? <Alert tone="danger">{state.message}</Alert> : null}
+      {state.kind === 'drop' ? <DropBox opened={state.opened} /> : null}
+      {state.kind === 'files' ? <SharedFiles opened={state.opened} files={state.files} /> : null}
+    </main>
+  );
+}
+
+function PasswordForm({ wrong, onSubmit }: { wrong: boolean; onSubmit: (password: string) => void }) {
+  const t = useT();
+  const [password, setPassword] = useState('');
+  return (
+    <form
+      className="flex flex-col gap-3"
+      onSubmit={(event: FormEvent) => {
+        event.preventDefault();
+        onSubmit(password);
+      }}
+    >
+      <Field label={t('shareLinks.password')} htmlFor="share-link-password">
+        <PasswordInput
+          id="share-link-password"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          data-testid="share-link-password"
+          aria-invalid={wrong}
+        />
+      </Field>
+      <Button type="submit">{t('shareLinks.open')}</Button>
+    </form>
+  );
+}
+
+interface Sent {
+  key: string;
+  label: string;
+  progress: number;
+  failed?: string;
+}
+
+/** A drop box: uploads with progress and messages; lists only what this page sent. */
+function DropBox({ opened }: { opened: OpenShareLinkResponse }) {
+  const t = useT();
+  const room = opened.claims.room_name;
+  const [sent, setSent] = useState<Sent[]>([]);
+  const [text, setText] = useState('');
+  const [dragging, setDragging] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
+  const counter = useRef(0);
+  const auth = { Authorization: `Bearer ${opened.token}` };
+  const update = (key: string, patch: Partial<Sent>) =>
+    setSent((list) => list.map((item) => (item.key === key ? { ...item, ...patch } : item)));
+
+  function upload(file: File) {
+    const key = `f${++counter.current}`;
+    setSent((list) => [...list, { key, label: `${file.name} (${formatBytes(file.size)})`, progress: 0 }]);
+    const form = new FormData();
+    form.append('file', file, file.name);
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `${getApiBase()}/rooms/${encodeURIComponent(room)}/contents`);
+    xhr.setRequestHeader('Authorization', auth.Authorization);
+    xhr.upload.onprogress = (event) => {
+      if (event.lengthComputable) update(key, { progress: Math.round((event.loaded / event.total) * 100) });
+    };
+    xhr.onload = () => {
+      if (xhr.status === 201) update(key, { progress: 100 });
+      else update(key, { failed: t('shareLinks.uploadFailed') });
+    };
+    xhr.onerror = () => update(key, { failed: t('shareLinks.uploadFailed') });
+    xhr.send(form);
+  }
+
+  function addFiles(files: FileList | null) {
+    for (const file of Array.from(files ?? [])) upload(file);
+  }
+
+  async function sendMessage(event: FormEvent) {
+    event.preventDefault();
+    const message = text.trim();
+    if (!message) return;
+    const key = `m${++counter.current}`;
+    setSent((list) => [...list, { key, label: message, progress: 0 }]);
+    setText('');
+    const response = await fetch(`${getApiBase()}/rooms/${encodeURIComponent(room)}/messages`, {
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ text: message }),
+    }).catch(() => undefined);
+    update(key, response?.status === 201 ? { progress: 100 } : { failed: t('shareLinks.uploadFailed') });
+  }
+
+  return (
+    <section className="flex flex-col gap-4" data-testid="dropbox">
+      <h1 className="text-xl font-semibold">{t('shareLinks.dropTitle', { room })}</h1>
+      <div
+        className={`flex flex-col items-center gap-3 rounded-xl border-2 border-dashed p-8 text-center text-sm ${
+          dragging ? 'border-accent bg-accent/10' : 'border-border'
+        }`}
+        data-testid="dropbox-zone"
+        onDragOver={(event: DragEvent) => {
+          event.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={(event: DragEvent) => {
+          event.preventDefault();
+          setDragging(false);
+          addFiles(event.dataTransfer.files);
+        }}
+      >
+        <Upload size={28} aria-hidden />
+        <p className="text-muted">{t('shareLinks.dropHint')}</p>
+        <input
+          ref={input}
+          type="file"
+          multiple
+          className="sr-only"
+          data-testid="dropbox-input"
+          onChange={(e) => {
+            addFiles(e.target.files);
+            e.target.value = '';
+          }}
+        />
+        <Button type="button" onClick={() => input.current?.click()}>
+          {t('shareLinks.choose')}
+        </Button>
+      </div>
+      <form className="flex flex-col gap-2" onSubmit={(e) => void sendMessage(e)}>
+        <Field label={t('shareLinks.message')} htmlFor="dropbox-message" optional>
+          <Textarea
+            id="dropbox-message"
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            data-testid="dropbox-message"
+          />
+        </Field>
+        <Button type="submit" data-testid="dropbox-send">
+          {t('shareLinks.send')}
+        </Button>
+      </form>
+      <h2 className="text-sm font-semibold">{t('shareLinks.sent')}</h2>
+      {sent.length === 0 ? <p className="text-xs text-muted">{t('shareLinks.nothingSent')}</p> : null}
+      <ul className="flex flex-col gap-2" data-testid="dropbox-sent">
+        {sent.map((item) => (
+          <li
+            key={item.key}
+            className="flex flex-col gap-1 text-sm"
+            data-testid="dropbox-sent-item"
+            data-done={item.progress === 100}
+          >
+            <span className="truncate">{item.label}</span>
+            {item.failed ? (
+              <span className="text-xs text-danger">{item.failed}</span>
+            ) : (
+              <ProgressBar value={item.progress} label={item.label} />
+            )}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** The files of a file link, each with its download (counted by the server). */
+function SharedFiles({ opened, files }: { opened: OpenShareLinkResponse; files: ContentView[] }) {
+  const t = useT();
+  const [done, setDone] = useState<Set<number>>(new Set());
+  const left = opened.link.downloads_left;
+  return (
+    <section className="flex flex-col gap-3" data-testid="shared-files">
+      <h1 className="text-xl font-semibold">{t('shareLinks.filesTitle')}</h1>
+      {left !== null ? (
+        <p className="text-xs text-muted">{t('shareLinks.downloadsLeftNote', { count: left })}</p>
+      ) : null}
+      <ul className="flex flex-col gap-2">
+        {files.map((file) => (
+          <li key={file.id} className="flex items-center gap-3 rounded-lg border border-border p-3 text-sm">
+            <span className="min-w-0 flex-1 truncate">{file.file_name}</span>
+            <span className="text-xs text-muted">{formatBytes(file.size)}</span>
+            <a
+              href={`${getApiBase()}/contents/${file.id}?token=${encodeURIComponent(opened.token)}`}
+              download={file.file_name ?? undefined}
+              className="inline-flex items-center gap-1 font-medium text-accent"
+              data-testid="shared-file-download"
+              onClick={() => setDone((s) => new Set(s).add(file.id))}
+            >
+              <Download size={14} aria-hidden />
+              {done.has(file.id) ? t('shareLinks.downloaded') : t('shareLinks.download')}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
