@@ -11,6 +11,7 @@ import {
   collectErrors,
   DESKTOP,
   ensureRoom,
+  makePng,
   PHONE,
   screenshotPath,
 } from './support/harness.js';
@@ -122,6 +123,30 @@ describeWithService('Chromium + built web app', browserAvailability(), 'web app 
     await page.getByTestId('perm-share').click();
     await page.getByTestId('share-off-dialog').waitFor();
     expect(await axeViolations(page, '[data-testid="share-off-dialog"]')).toEqual([]);
+  });
+
+  it('has no serious or critical accessibility violations in the file preview and the help dialog', async () => {
+    const page = await newPage({ bypassCSP: true });
+    await ensureRoom(suite.server.url, 'e2e-axe-dialogs');
+    await page.goto(`${suite.server.url}/e2e-axe-dialogs`);
+    await page.getByTestId('room-workspace').waitFor();
+    await page.getByTestId('file-input').setInputFiles({
+      name: 'axe.png',
+      mimeType: 'image/png',
+      buffer: makePng(32, 32),
+    });
+    await page
+      .locator('[data-testid^="file-item-"]')
+      .filter({ hasText: 'axe.png' })
+      .getByTestId('file-open')
+      .click();
+    await page.getByTestId('preview-image').waitFor();
+    expect(await axeViolations(page, '[data-testid="preview-dialog"]')).toEqual([]);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByTestId('preview-dialog').count()).toBe(0);
+    await page.getByTestId('help-button').click();
+    await page.getByTestId('help-dialog').waitFor();
+    expect(await axeViolations(page, '[data-testid="help-dialog"]')).toEqual([]);
   });
 
   it('saves screenshots of home, room and "create it?", desktop and phone, en and zh, light and dark', async () => {

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { Page, Request, WebSocket } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { describeWithService } from '../apps/server/test/support/services.js';
@@ -11,9 +11,11 @@ import {
   apiSession,
   browserAvailability,
   browserSuite,
-  ensureRoom,
+  fileItem,
   makePdf,
   makePng,
+  openRoom,
+  postMessage,
   sha256OfFile,
   tempFiles,
   writeRandomFile,
@@ -43,34 +45,8 @@ describeWithService('Chromium + built web app', browserAvailability(), 'room flo
   });
   afterAll(() => files?.remove());
 
-  /** Opens a room and waits until its WebSocket has been acknowledged; returns the frames it receives. */
-  async function enterRoom(page: Page, room: string): Promise<string[]> {
-    const frames: string[] = [];
-    const acked = new Promise<void>((resolve) => {
-      page.on('websocket', (ws: WebSocket) => {
-        ws.on('framereceived', ({ payload }) => {
-          const text = typeof payload === 'string' ? payload : payload.toString('utf8');
-          frames.push(text);
-          if (text.includes('"connect_ack"')) resolve();
-        });
-      });
-    });
-    await ensureRoom(suite.server.url, room);
-    await page.goto(`${suite.server.url}/${encodeURIComponent(room)}`);
-    await page.getByTestId('room-workspace').waitFor();
-    await acked;
-    return frames;
-  }
-
-  async function post(page: Page, text: string): Promise<void> {
-    await page.getByTestId('composer-input').fill(text);
-    await page.getByTestId('composer-send').click();
-    await expect.poll(() => page.getByTestId('composer-input').inputValue()).toBe('');
-  }
-
-  function fileItem(page: Page, name: string) {
-    return page.locator('[data-testid^="file-item-"]').filter({ hasText: name });
-  }
+  const enterRoom = (page: Page, room: string) => openRoom(page, suite.server.url, room);
+  const post = postMessage;
 
   it('creates a room, posts a message, and a second session sees it live without reloading', async () => {
     const alice = await newPage();

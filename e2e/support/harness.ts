@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 
 import pino from 'pino';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll } from 'vitest';
+import { type Browser, type BrowserContext, chromium, type Page, type WebSocket } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 import { loadConfig } from '../../apps/server/src/config/index.js';
 import { type RunningServer, startServer } from '../../apps/server/src/main.js';
@@ -17,7 +17,9 @@ import type { ServiceAvailability } from '../../apps/server/test/support/service
 import { freePort } from '../../apps/server/test/server/ports.js';
 
 export const CHROMIUM = process.env.ELIZABETH_TEST_CHROMIUM ?? '/usr/bin/chromium';
-export const WEB_OUT = fileURLToPath(new URL('../../apps/web/out', import.meta.url));
+/** The built app; `ELIZABETH_TEST_WEB_OUT` points the suite at another build (e.g. the one before a change). */
+export const WEB_OUT =
+  process.env.ELIZABETH_TEST_WEB_OUT ?? fileURLToPath(new URL('../../apps/web/out', import.meta.url));
 /** `apps/web/server.mjs`: the standalone web server (port 4001 in the two-container deployment). */
 export const STANDALONE_SERVER = fileURLToPath(new URL('../../apps/web/server.mjs', import.meta.url));
 const STANDALONE_BUILD = fileURLToPath(
@@ -60,6 +62,10 @@ export interface PageOptions {
   /** Turns the page's CSP off, to test the app's own defences alone. */
   bypassCSP?: boolean;
   colorScheme?: 'light' | 'dark';
+  /** A touch screen: `(pointer: coarse)` and `(hover: none)` match. */
+  hasTouch?: boolean;
+  /** Browser permissions, e.g. clipboard-read and clipboard-write. */
+  permissions?: string[];
 }
 
 export interface BrowserSuite {
@@ -99,6 +105,8 @@ export function browserSuite(env: Record<string, string> = {}): BrowserSuite {
         acceptDownloads: true,
         ...(options.bypassCSP ? { bypassCSP: true } : {}),
         ...(options.colorScheme ? { colorScheme: options.colorScheme } : {}),
+        ...(options.hasTouch ? { hasTouch: true, isMobile: true } : {}),
+        ...(options.permissions ? { permissions: options.permissions } : {}),
       });
       contexts.push(context);
       const page = await context.newPage();
@@ -357,4 +365,38 @@ export async function apiDownloadSha256(
   if (!response.ok) throw new Error(`GET /contents/${id} → ${response.status}`);
   const bytes = new Uint8Array(await response.arrayBuffer());
   return { sha256: sha256(bytes), size: bytes.length };
+}
+
+/**
+ * Opens `room` (created first through the API) and waits until its WebSocket has been
+ * acknowledged; returns the frames the page receives.
+ */
+export async function openRoom(page: Page, base: string, room: string): Promise<string[]> {
+  const frames: string[] = [];
+  const acked = new Promise<void>((resolve) => {
+    page.on('websocket', (ws: WebSocket) => {
+      ws.on('framereceived', ({ payload }) => {
+        const text = typeof payload === 'string' ? payload : payload.toString('utf8');
+        frames.push(text);
+        if (text.includes('"connect_ack"')) resolve();
+      });
+    });
+  });
+  await ensureRoom(base, room);
+  await page.goto(`${base}/${encodeURIComponent(room)}`);
+  await page.getByTestId('room-workspace').waitFor();
+  await acked;
+  return frames;
+}
+
+/** Posts a message through the composer and waits until it is sent (the composer empties). */
+export async function postMessage(page: Page, text: string): Promise<void> {
+  await page.getByTestId('composer-input').fill(text);
+  await page.getByTestId('composer-send').click();
+  await expect.poll(() => page.getByTestId('composer-input').inputValue()).toBe('');
+}
+
+/** The row of a file or link in the files panel. */
+export function fileItem(page: Page, name: string) {
+  return page.locator('[data-testid^="file-item-"]').filter({ hasText: name });
 }

@@ -47,6 +47,15 @@ describe('formatDuration', () => {
   ])('%d → %s', (seconds, text) => {
     expect(formatDuration(seconds)).toBe(text);
   });
+
+  it.each([
+    [45, '45秒'],
+    [185, '3分钟5秒'],
+    [23 * 3600 + 54 * 60, '23小时54分钟'],
+    [90000, '1天1小时'],
+  ])('%d → %s in Chinese (no Latin units)', (seconds, text) => {
+    expect(formatDuration(seconds, 'zh-CN')).toBe(text);
+  });
 });
 
 describe('ages', () => {

@@ -18,17 +18,59 @@ export function formatSpeed(bytesPerSecond: number): string {
   return `${formatBytes(bytesPerSecond)}/s`;
 }
 
-/** A compact duration such as `45s`, `3m 05s`, `2h 10m`, `3d 4h`. */
-export function formatDuration(totalSeconds: number): string {
+const durationFormats = new Map<string, Intl.NumberFormat>();
+
+type DurationUnit = 'day' | 'hour' | 'minute' | 'second';
+
+function durationPart(value: number, unit: DurationUnit, locale: string, pad: boolean): string {
+  const key = `${locale}:${unit}:${pad}`;
+  let format = durationFormats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(locale, {
+      style: 'unit',
+      unit,
+      unitDisplay: 'narrow',
+      minimumIntegerDigits: pad ? 2 : 1,
+    });
+    durationFormats.set(key, format);
+  }
+  return format.format(value);
+}
+
+/**
+ * A compact duration in the locale's units: `45s`, `3m 5s`, `2h 10m`, `3d 4h` in English,
+ * `23小时54分钟` in Chinese (whose units are not separated by spaces).
+ */
+export function formatDuration(totalSeconds: number, locale = 'en'): string {
   if (!Number.isFinite(totalSeconds) || totalSeconds < 0) return '—';
   const s = Math.floor(totalSeconds);
-  if (s < 60) return `${s}s`;
   const minutes = Math.floor(s / 60);
-  if (minutes < 60) return `${minutes}m ${String(s % 60).padStart(2, '0')}s`;
   const hours = Math.floor(minutes / 60);
-  if (hours < 24) return `${hours}h ${String(minutes % 60).padStart(2, '0')}m`;
   const days = Math.floor(hours / 24);
-  return `${days}d ${hours % 24}h`;
+  const parts: [number, DurationUnit][] =
+    s < 60
+      ? [[s, 'second']]
+      : minutes < 60
+        ? [
+            [minutes, 'minute'],
+            [s % 60, 'second'],
+          ]
+        : hours < 24
+          ? [
+              [hours, 'hour'],
+              [minutes % 60, 'minute'],
+            ]
+          : [
+              [days, 'day'],
+              [hours % 24, 'hour'],
+            ];
+  // English pads the second part (`2h 05m`) so a ticking countdown keeps its width.
+  const chinese = locale.toLowerCase().startsWith('zh');
+  return parts
+    .map(([value, unit], index) =>
+      durationPart(value, unit, locale, !chinese && index === 1 && unit !== 'hour'),
+    )
+    .join(chinese ? '' : ' ');
 }
 
 export type AgeUnit = 'year' | 'day' | 'hour' | 'minute' | 'second';

@@ -38,15 +38,91 @@ export function flatten(
   return out;
 }
 
-/** Replaces `{name}` placeholders; unknown placeholders are left as they are. */
-export function interpolate(template: string, params?: Params): string {
+/**
+ * Formats a message: `{name}` placeholders and ICU plurals,
+ * `{count, plural, =0 {none} one {# file} other {# files}}` (`#` is the number, formatted for
+ * the locale). Unknown placeholders are left as they are.
+ */
+export function interpolate(template: string, params?: Params, locale: string = 'en'): string {
   if (!params) return template;
-  return template.replace(/\{(\w+)\}/g, (match, name: string) =>
-    Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : match,
-  );
+  let out = '';
+  let index = 0;
+  while (index < template.length) {
+    const open = template.indexOf('{', index);
+    if (open === -1) break;
+    const close = matchingBrace(template, open);
+    if (close === -1) break;
+    out += template.slice(index, open);
+    out += formatArgument(template.slice(open + 1, close), template.slice(open, close + 1), params, locale);
+    index = close + 1;
+  }
+  return out + template.slice(index);
 }
 
-/** Placeholders used by a message, sorted: "Hi {name}, {count}" → ["count","name"]. */
+function matchingBrace(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i += 1) {
+    if (text[i] === '{') depth += 1;
+    else if (text[i] === '}') {
+      depth -= 1;
+      if (depth === 0) return i;
+    }
+  }
+  return -1;
+}
+
+const pluralRules = new Map<string, Intl.PluralRules>();
+
+function formatArgument(body: string, raw: string, params: Params, locale: string): string {
+  const plural = /^\s*(\w+)\s*,\s*plural\s*,([\s\S]*)$/.exec(body);
+  const name = plural ? plural[1]! : body.trim();
+  if (!/^\w+$/.test(name) || !Object.prototype.hasOwnProperty.call(params, name)) return raw;
+  const value = params[name]!;
+  if (!plural) return String(value);
+  const count = Number(value);
+  const options = pluralOptions(plural[2]!);
+  let rules = pluralRules.get(locale);
+  if (!rules) pluralRules.set(locale, (rules = new Intl.PluralRules(locale)));
+  const chosen = options.get(`=${count}`) ?? options.get(rules.select(count)) ?? options.get('other') ?? '';
+  const shown = Number.isFinite(count) ? new Intl.NumberFormat(locale).format(count) : String(value);
+  return interpolate(chosen.replace(/#/g, shown), params, locale);
+}
+
+/** `one {# file} other {# files}` → Map { one → "# file", other → "# files" }. */
+function pluralOptions(text: string): Map<string, string> {
+  const options = new Map<string, string>();
+  let index = 0;
+  while (index < text.length) {
+    const open = text.indexOf('{', index);
+    if (open === -1) break;
+    const close = matchingBrace(text, open);
+    if (close === -1) break;
+    const selector = text.slice(index, open).trim();
+    if (selector) options.set(selector, text.slice(open + 1, close));
+    index = close + 1;
+  }
+  return options;
+}
+
+/** Arguments used by a message, sorted: "Hi {name}, {count, plural, …}" → ["count","name"]. */
 export function placeholders(template: string): string[] {
-  return [...template.matchAll(/\{(\w+)\}/g)].map((match) => match[1] ?? '').sort();
+  const names = new Set<string>();
+  const visit = (text: string) => {
+    let index = 0;
+    while (index < text.length) {
+      const open = text.indexOf('{', index);
+      if (open === -1) return;
+      const close = matchingBrace(text, open);
+      if (close === -1) return;
+      const body = text.slice(open + 1, close);
+      const plural = /^\s*(\w+)\s*,\s*plural\s*,([\s\S]*)$/.exec(body);
+      if (plural) {
+        names.add(plural[1]!);
+        for (const option of pluralOptions(plural[2]!).values()) visit(option);
+      } else if (/^\s*\w+\s*$/.test(body)) names.add(body.trim());
+      index = close + 1;
+    }
+  };
+  visit(template);
+  return [...names].sort();
 }

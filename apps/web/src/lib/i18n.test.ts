@@ -55,4 +55,33 @@ describe('interpolate', () => {
     expect(interpolate('Hi {name}', {})).toBe('Hi {name}');
     expect(interpolate('plain')).toBe('plain');
   });
+
+  it("chooses ICU plural forms by the locale's rules", () => {
+    const files = '{count, plural, =0 {no files} one {# file} other {# files}}';
+    expect(interpolate(files, { count: 0 })).toBe('no files');
+    expect(interpolate(files, { count: 1 })).toBe('1 file');
+    expect(interpolate(files, { count: 5 })).toBe('5 files');
+    expect(interpolate(files, { count: 1234 })).toBe('1,234 files');
+    expect(interpolate('{count, plural, other {# 个文件}}', { count: 1 }, 'zh-CN')).toBe('1 个文件');
+    expect(interpolate('{n, plural, one {# of {total}} other {# of {total}}}', { n: 2, total: 9 })).toBe(
+      '2 of 9',
+    );
+  });
+});
+
+describe('the English bundle', () => {
+  it('has no "(s)" plurals left: counts use ICU plural forms', () => {
+    const english = flatten(en);
+    expect(Object.entries(english).filter(([, value]) => /\(s\)/.test(value))).toEqual([]);
+    expect(interpolate(english['timeline.count'] ?? '', { count: 1 }, 'en')).toBe('1 message');
+    expect(interpolate(english['timeline.count'] ?? '', { count: 5 }, 'en')).toBe('5 messages');
+  });
+
+  it('reads placeholders inside plural forms', () => {
+    expect(placeholders('{count, plural, one {# of {total}} other {# of {total}}} {name}')).toEqual([
+      'count',
+      'name',
+      'total',
+    ]);
+  });
 });

@@ -82,7 +82,8 @@ export function I18nProvider({ children }: { children: ReactNode }) {
 
   const value = useMemo<I18nValue>(() => {
     const bundle = BUNDLES[locale];
-    const t: Translate = (key, params) => interpolate(bundle[key] ?? BUNDLES.en[key] ?? key, params);
+    const t: Translate = (key, params) =>
+      interpolate(bundle[key] ?? BUNDLES.en[key] ?? key, params, htmlLang(locale));
     return { locale, setLocale, t };
   }, [locale, setLocale]);
 

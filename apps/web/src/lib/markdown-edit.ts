@@ -15,6 +15,12 @@ export function wrapSelection(
   return { value: next, start: start + before.length, end: start + before.length + selected.length };
 }
 
+/** Start and end offsets of the whole lines the selection touches. */
+function lineRange(value: string, start: number, end: number): [number, number] {
+  const lineEndIndex = value.indexOf('\n', end);
+  return [value.lastIndexOf('\n', start - 1) + 1, lineEndIndex === -1 ? value.length : lineEndIndex];
+}
+
 /** Prefixes every selected line (`- `, `> `, `1. `). */
 export function prefixLines(
   value: string,
@@ -22,9 +28,7 @@ export function prefixLines(
   end: number,
   prefix: (index: number) => string,
 ): Edit {
-  const lineStart = value.lastIndexOf('\n', start - 1) + 1;
-  const lineEndIndex = value.indexOf('\n', end);
-  const lineEnd = lineEndIndex === -1 ? value.length : lineEndIndex;
+  const [lineStart, lineEnd] = lineRange(value, start, end);
   const lines = value.slice(lineStart, lineEnd).split('\n');
   const replaced = lines.map((line, index) => prefix(index) + line).join('\n');
   return {
@@ -42,4 +46,20 @@ export function codeBlock(value: string, start: number, end: number, lang: strin
   const closing = `\n\`\`\`${value.slice(end).startsWith('\n') ? '' : '\n'}`;
   const next = value.slice(0, start) + fence + body + closing + value.slice(end);
   return { value: next, start: start + fence.length, end: start + fence.length + body.length };
+}
+
+/** Makes every selected line a heading of `level` (1–3), replacing any heading marker it had. */
+export function headingLines(value: string, start: number, end: number, level: 1 | 2 | 3): Edit {
+  const [lineStart, lineEnd] = lineRange(value, start, end);
+  const marker = `${'#'.repeat(level)} `;
+  const replaced = value
+    .slice(lineStart, lineEnd)
+    .split('\n')
+    .map((line) => marker + line.replace(/^#{1,6}\s+/, ''))
+    .join('\n');
+  return {
+    value: value.slice(0, lineStart) + replaced + value.slice(lineEnd),
+    start: lineStart + marker.length,
+    end: lineStart + replaced.length,
+  };
 }

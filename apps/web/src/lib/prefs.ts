@@ -95,16 +95,3 @@ export function watchSystemTheme(): () => void {
   media.addEventListener('change', onChange);
   return () => media.removeEventListener('change', onChange);
 }
-
-/** Whether the page currently renders dark (for QR colours and similar). */
-export function useIsDark(): boolean {
-  return useSyncExternalStore(
-    (listener) => {
-      const observer = new MutationObserver(listener);
-      observer.observe(document.documentElement, { attributes: true, attributeFilter: ['class'] });
-      return () => observer.disconnect();
-    },
-    () => document.documentElement.classList.contains('dark'),
-    () => false,
-  );
-}

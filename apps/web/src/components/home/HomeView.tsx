@@ -44,32 +44,17 @@ export function HomeView() {
           <ThemeButton />
         </div>
       </header>
-      <main className="mx-auto grid w-full max-w-5xl flex-1 items-start gap-10 px-5 pt-6 pb-16 md:grid-cols-[1fr_26rem] md:pt-16">
-        <section className="md:pt-6">
-          <h1 className="text-3xl font-semibold tracking-tight text-balance sm:text-4xl">
+      {/* On a phone the form follows the headline directly (above the fold); the features come after it. */}
+      <main className="mx-auto grid w-full max-w-5xl flex-1 items-start gap-6 px-5 pt-2 pb-16 md:grid-cols-[1fr_26rem] md:grid-rows-[auto_1fr] md:gap-x-10 md:gap-y-0 md:pt-16">
+        <section className="md:col-start-1 md:row-start-1 md:pt-6">
+          <h1 className="text-2xl font-semibold tracking-tight text-balance sm:text-4xl">
             {t('home.headline')}
           </h1>
-          <p className="mt-4 max-w-md text-[0.9375rem] leading-relaxed text-muted">{t('home.tagline')}</p>
-          <ul className="mt-8 grid max-w-md gap-4 text-sm">
-            {[
-              { icon: MessageSquareText, title: t('home.feature.live'), body: t('home.feature.liveBody') },
-              { icon: FileUp, title: t('home.feature.files'), body: t('home.feature.filesBody') },
-              { icon: Clock, title: t('home.feature.expiry'), body: t('home.feature.expiryBody') },
-            ].map(({ icon: Icon, title, body }) => (
-              <li key={title} className="flex gap-3">
-                <span className="mt-0.5 flex h-8 w-8 shrink-0 items-center justify-center rounded-lg border border-border bg-surface text-accent-text">
-                  <Icon size={16} aria-hidden />
-                </span>
-                <span>
-                  <span className="block font-medium">{title}</span>
-                  <span className="block text-muted">{body}</span>
-                </span>
-              </li>
-            ))}
-          </ul>
-          <RecentRooms />
+          <p className="mt-2 max-w-md text-sm leading-relaxed text-muted sm:mt-4 sm:text-[0.9375rem]">
+            {t('home.tagline')}
+          </p>
         </section>
-        <section className="rounded-2xl border border-border bg-surface shadow-card">
+        <section className="rounded-2xl border border-border bg-surface shadow-card md:col-start-2 md:row-span-2 md:row-start-1">
           <Tabs.Root value={tab} onValueChange={setTab}>
             <Tabs.List className="flex gap-1 border-b border-border p-1.5" aria-label={t('home.tabsLabel')}>
               {(['create', 'join'] as const).map((value) => (
@@ -90,6 +75,26 @@ export function HomeView() {
               <JoinForm />
             </Tabs.Content>
           </Tabs.Root>
+        </section>
+        <section className="md:col-start-1 md:row-start-2">
+          <ul className="grid max-w-md gap-4 text-sm md:mt-8">
+            {[
+              { icon: MessageSquareText, title: t('home.feature.live'), body: t('home.feature.liveBody') },
+              { icon: FileUp, title: t('home.feature.files'), body: t('home.feature.filesBody') },
+              { icon: Clock, title: t('home.feature.expiry'), body: t('home.feature.expiryBody') },
+            ].map(({ icon: Icon, title, body }) => (
+              <li key={title} className="flex gap-3">
+                <span className="mt-0.5 flex h-8 w-8 shrink-0 items-center justify-center rounded-lg border border-border bg-surface text-accent-text">
+                  <Icon size={16} aria-hidden />
+                </span>
+                <span>
+                  <span className="block font-medium">{title}</span>
+                  <span className="block text-muted">{body}</span>
+                </span>
+              </li>
+            ))}
+          </ul>
+          <RecentRooms />
         </section>
       </main>
       <footer className="py-6 text-center text-xs text-faint">{t('home.footer')}</footer>

@@ -4,6 +4,9 @@ import { clsx } from 'clsx';
 import {
   Bold,
   Code,
+  Heading1,
+  Heading2,
+  Heading3,
   Italic,
   Link2,
   List,
@@ -11,11 +14,20 @@ import {
   Maximize2,
   Paperclip,
   Quote,
+  Redo2,
   SendHorizontal,
   SquareCode,
   Strikethrough,
+  Undo2,
 } from 'lucide-react';
-import { useEffect, useRef, useState, type ClipboardEvent, type KeyboardEvent } from 'react';
+import {
+  useEffect,
+  useRef,
+  useState,
+  useSyncExternalStore,
+  type ClipboardEvent,
+  type KeyboardEvent,
+} from 'react';
 
 import { getApi } from '@/lib/api-client';
 import { appendBlock, useComposerInserts } from '@/lib/composer-insert';
@@ -24,7 +36,8 @@ import { errorMessage } from '@/lib/errors';
 import { formatBytes } from '@/lib/format';
 import { CODE_LANGUAGES } from '@/lib/highlight';
 import { useT } from '@/lib/i18n';
-import { codeBlock, prefixLines, wrapSelection, type Edit } from '@/lib/markdown-edit';
+import { EditHistory, changeOffset, type Snapshot } from '@/lib/edit-history';
+import { codeBlock, headingLines, prefixLines, wrapSelection, type Edit } from '@/lib/markdown-edit';
 import { usePrefs } from '@/lib/prefs';
 import { useTransfers } from '@/lib/transfers';
 
@@ -51,6 +64,10 @@ export function Composer() {
   const [text, setText] = useState('');
   const [lang, setLang] = useState('javascript');
   const [sending, setSending] = useState(false);
+  const history = useRef(new EditHistory());
+  // Re-renders the toolbar when undo/redo become (un)available.
+  const [, setHistoryVersion] = useState(0);
+  const touch = useTouchInput();
 
   useEffect(() => {
     try {
@@ -82,6 +99,7 @@ export function Composer() {
 
   // "Insert into message" from a file preview: append the file reference and focus the editor.
   useComposerInserts(slug, (addition) => {
+    remember({ value: text, start: text.length, end: text.length }, 'edit');
     setText((value) => appendBlock(value, addition));
     requestAnimationFrame(() => {
       const el = area.current;
@@ -94,15 +112,41 @@ export function Composer() {
   const bytes = new TextEncoder().encode(text.trim()).length;
   const tooLong = bytes > config.room.max_message_bytes;
 
-  function apply(edit: (value: string, start: number, end: number) => Edit) {
+  function remember(before: Snapshot, kind: 'typing' | 'edit') {
+    history.current.record(before, kind);
+    setHistoryVersion((v) => v + 1);
+  }
+
+  function show(result: Snapshot) {
     const el = expanded ? bigArea.current : area.current;
-    if (!el) return;
-    const result = edit(el.value, el.selectionStart, el.selectionEnd);
     setText(result.value);
     requestAnimationFrame(() => {
+      if (!el) return;
       el.focus();
       el.setSelectionRange(result.start, result.end);
     });
+  }
+
+  function apply(edit: (value: string, start: number, end: number) => Edit) {
+    const el = expanded ? bigArea.current : area.current;
+    if (!el) return;
+    remember({ value: el.value, start: el.selectionStart, end: el.selectionEnd }, 'edit');
+    show(edit(el.value, el.selectionStart, el.selectionEnd));
+  }
+
+  function travel(direction: 'undo' | 'redo') {
+    const el = expanded ? bigArea.current : area.current;
+    const current = { value: text, start: el?.selectionStart ?? 0, end: el?.selectionEnd ?? 0 };
+    const target = direction === 'undo' ? history.current.undo(current) : history.current.redo(current);
+    if (!target) return;
+    setHistoryVersion((v) => v + 1);
+    show(target);
+  }
+
+  function onType(next: string) {
+    const caret = changeOffset(text, next);
+    remember({ value: text, start: caret, end: caret }, 'typing');
+    setText(next);
   }
 
   async function send() {
@@ -112,6 +156,8 @@ export function Composer() {
     try {
       upsertMessage(await getApi().postMessage(slug, body));
       setText('');
+      history.current.clear();
+      setHistoryVersion((v) => v + 1);
       setExpanded(false);
       area.current?.focus();
     } catch (error) {
@@ -127,6 +173,12 @@ export function Composer() {
     if (event.key === 'Enter' && (mod || (prefs.enterToSend && !event.shiftKey))) {
       event.preventDefault();
       void send();
+    } else if (mod && event.key.toLowerCase() === 'z') {
+      event.preventDefault();
+      travel(event.shiftKey ? 'redo' : 'undo');
+    } else if (event.ctrlKey && !event.metaKey && event.key.toLowerCase() === 'y') {
+      event.preventDefault();
+      travel('redo');
     } else if (mod && event.key.toLowerCase() === 'b') {
       event.preventDefault();
       apply((v, s, e) => wrapSelection(v, s, e, '**', '**', t('composer.boldText')));
@@ -190,6 +242,12 @@ export function Composer() {
           return { value: next, start: urlStart, end: urlStart + 8 };
         }),
     },
+    ...([1, 2, 3] as const).map((level) => ({
+      label: t('composer.heading', { level }),
+      icon: [Heading1, Heading2, Heading3][level - 1]!,
+      testId: `tool-h${level}`,
+      run: () => apply((v, s, e) => headingLines(v, s, e, level)),
+    })),
     {
       label: t('composer.bullets'),
       icon: List,
@@ -235,6 +293,29 @@ export function Composer() {
       <span aria-hidden className="mx-1 h-4 w-px shrink-0 bg-border" />
       <IconButton
         size="icon-sm"
+        label={t('composer.undo')}
+        disabled={!history.current.canUndo}
+        onMouseDown={(event) => event.preventDefault()}
+        onClick={() => travel('undo')}
+        data-testid={`${testIdPrefix}tool-undo`}
+        aria-keyshortcuts="Control+Z Meta+Z"
+      >
+        <Undo2 size={15} aria-hidden />
+      </IconButton>
+      <IconButton
+        size="icon-sm"
+        label={t('composer.redo')}
+        disabled={!history.current.canRedo}
+        onMouseDown={(event) => event.preventDefault()}
+        onClick={() => travel('redo')}
+        data-testid={`${testIdPrefix}tool-redo`}
+        aria-keyshortcuts="Control+Shift+Z Meta+Shift+Z Control+Y"
+      >
+        <Redo2 size={15} aria-hidden />
+      </IconButton>
+      <span aria-hidden className="mx-1 h-4 w-px shrink-0 bg-border" />
+      <IconButton
+        size="icon-sm"
         label={t('composer.codeBlock')}
         onMouseDown={(event) => event.preventDefault()}
         onClick={() => apply((v, s, e) => codeBlock(v, s, e, lang))}
@@ -268,7 +349,7 @@ export function Composer() {
       onClick={() => void send()}
       disabled={!text.trim() || sending || tooLong}
       data-testid={testId}
-      aria-keyshortcuts="Control+Enter Meta+Enter"
+      aria-keyshortcuts={touch ? undefined : 'Control+Enter Meta+Enter'}
     >
       {sending ? <Spinner size={13} className="text-current" /> : <SendHorizontal size={14} aria-hidden />}
       {t('composer.send')}
@@ -298,10 +379,16 @@ export function Composer() {
           ref={area}
           value={text}
           rows={2}
-          onChange={(event) => setText(event.target.value)}
+          onChange={(event) => onType(event.target.value)}
           onKeyDown={onKeyDown}
           onPaste={onPaste}
-          placeholder={prefs.enterToSend ? t('composer.placeholderEnter') : t('composer.placeholder')}
+          placeholder={
+            touch
+              ? t('composer.placeholderTouch')
+              : prefs.enterToSend
+                ? t('composer.placeholderEnter')
+                : t('composer.placeholder')
+          }
           className="block max-h-[40vh] min-h-[3.25rem] w-full resize-none bg-transparent px-3.5 pt-3 pb-1 text-[0.9375rem] leading-relaxed outline-none placeholder:text-faint focus-visible:outline-none"
           data-testid="composer-input"
           aria-invalid={tooLong}
@@ -350,9 +437,11 @@ export function Composer() {
               size: formatBytes(bytes),
               max: formatBytes(config.room.max_message_bytes),
             })
-          : prefs.enterToSend
-            ? t('composer.hintEnter')
-            : t('composer.hint')}
+          : touch
+            ? t('composer.hintTouch')
+            : prefs.enterToSend
+              ? t('composer.hintEnter')
+              : t('composer.hint')}
       </p>
       <Dialog
         open={expanded}
@@ -378,7 +467,7 @@ export function Composer() {
             ref={bigArea}
             autoFocus
             value={text}
-            onChange={(event) => setText(event.target.value)}
+            onChange={(event) => onType(event.target.value)}
             onKeyDown={onKeyDown}
             onPaste={onPaste}
             className="h-[55dvh] w-full resize-none rounded-lg border border-border bg-surface px-3.5 py-3 font-mono text-[0.875rem] leading-relaxed outline-none focus-visible:border-accent/60"
@@ -388,6 +477,21 @@ export function Composer() {
         </div>
       </Dialog>
     </div>
+  );
+}
+
+const COARSE_POINTER = '(pointer: coarse)';
+
+/** Whether the main input is a touch screen (no keyboard shortcuts to advertise). */
+function useTouchInput(): boolean {
+  return useSyncExternalStore(
+    (listener) => {
+      const media = window.matchMedia(COARSE_POINTER);
+      media.addEventListener('change', listener);
+      return () => media.removeEventListener('change', listener);
+    },
+    () => window.matchMedia(COARSE_POINTER).matches,
+    () => false,
   );
 }
 

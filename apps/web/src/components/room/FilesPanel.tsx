@@ -10,6 +10,7 @@ import {
   Link2,
   Pencil,
   Plus,
+  SquareSplitHorizontal,
   Trash2,
   Upload,
   X,
@@ -23,6 +24,7 @@ import { errorMessage } from '@/lib/errors';
 import { formatBytes, formatTime, parseTimestamp } from '@/lib/format';
 import { useI18n } from '@/lib/i18n';
 import { isHttpUrl } from '@/lib/safe-url';
+import { invertSelection } from '@/lib/selection';
 
 import { Button, IconButton } from '../ui/button';
 import { ConfirmDeleteDialog } from '../ui/confirm-delete-dialog';
@@ -208,6 +210,16 @@ export function FilesPanel({
             <label htmlFor="files-select-all" className="flex-1">
               {selection.length > 0 ? t('files.selected', { count: selection.length }) : t('files.selectAll')}
             </label>
+            <Button
+              size="sm"
+              variant="ghost"
+              className="-my-1 h-7"
+              onClick={() => setSelected((current) => invertSelection(sorted, current))}
+              data-testid="files-invert"
+            >
+              <SquareSplitHorizontal size={13} aria-hidden />
+              {t('files.invert')}
+            </Button>
           </div>
         ) : null}
 

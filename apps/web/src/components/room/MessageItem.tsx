@@ -92,14 +92,15 @@ export const MessageItem = memo(function MessageItem({
   return (
     <article
       className={clsx(
-        'group relative rounded-xl px-3 py-2 transition-colors hover:bg-subtle/70 focus-within:bg-subtle/70',
+        'group relative rounded-xl px-3 pt-1 pb-2 transition-colors outline-none hover:bg-subtle/70 focus-within:bg-subtle/70',
         !grouped && 'mt-2',
         selected && 'bg-accent-soft ring-2 ring-accent/60 hover:bg-accent-soft',
       )}
       data-testid={`message-${message.id}`}
+      tabIndex={-1}
       aria-label={t('message.label', { time: formatFullTime(message.created_at, locale) })}
     >
-      <header className="mb-0.5 flex items-center gap-2 text-xs text-faint">
+      <header className="mb-0.5 flex h-7 items-center gap-2 text-xs text-faint">
         <input
           type="checkbox"
           checked={selected}
@@ -125,6 +126,47 @@ export const MessageItem = memo(function MessageItem({
         </time>
         {edited ? (
           <span title={formatFullTime(message.updated_at, locale)}>· {t('message.edited')}</span>
+        ) : null}
+        {/* In the header row, never over the content (a code block's Copy) nor clipped at the top
+            of the list. Shown on hover, on focus, and on a phone when the message is tapped. */}
+        {!editing ? (
+          <div
+            className="pointer-events-none ml-auto flex items-center gap-0.5 opacity-0 transition-opacity group-focus-within:pointer-events-auto group-focus-within:opacity-100 md:group-hover:pointer-events-auto md:group-hover:opacity-100"
+            data-testid="message-actions"
+          >
+            <IconButton
+              size="icon-sm"
+              label={t('message.copy')}
+              onClick={() => void copy(text, t('message.copied'))}
+              data-testid="message-copy"
+            >
+              <Copy size={14} aria-hidden />
+            </IconButton>
+            {canEdit ? (
+              <IconButton
+                size="icon-sm"
+                label={t('message.edit')}
+                onClick={() => {
+                  setDraft(text);
+                  setEditing(true);
+                }}
+                data-testid="message-edit"
+              >
+                <Pencil size={14} aria-hidden />
+              </IconButton>
+            ) : null}
+            {canDelete ? (
+              <IconButton
+                size="icon-sm"
+                variant="danger-ghost"
+                label={t('message.delete')}
+                onClick={() => (prefs.confirmMessageDelete ? setConfirming(true) : void remove())}
+                data-testid="message-delete"
+              >
+                <Trash2 size={14} aria-hidden />
+              </IconButton>
+            ) : null}
+          </div>
         ) : null}
       </header>
       {editing ? (
@@ -164,42 +206,6 @@ export const MessageItem = memo(function MessageItem({
           <Markdown text={text} />
         </div>
       )}
-      {!editing ? (
-        <div className="absolute top-1 right-2 flex items-center gap-0.5 rounded-lg border border-border bg-surface p-0.5 opacity-0 shadow-sm transition-opacity group-hover:opacity-100 group-focus-within:opacity-100 [@media(hover:none)]:opacity-100">
-          <IconButton
-            size="icon-sm"
-            label={t('message.copy')}
-            onClick={() => void copy(text, t('message.copied'))}
-            data-testid="message-copy"
-          >
-            <Copy size={14} aria-hidden />
-          </IconButton>
-          {canEdit ? (
-            <IconButton
-              size="icon-sm"
-              label={t('message.edit')}
-              onClick={() => {
-                setDraft(text);
-                setEditing(true);
-              }}
-              data-testid="message-edit"
-            >
-              <Pencil size={14} aria-hidden />
-            </IconButton>
-          ) : null}
-          {canDelete ? (
-            <IconButton
-              size="icon-sm"
-              variant="danger-ghost"
-              label={t('message.delete')}
-              onClick={() => (prefs.confirmMessageDelete ? setConfirming(true) : void remove())}
-              data-testid="message-delete"
-            >
-              <Trash2 size={14} aria-hidden />
-            </IconButton>
-          ) : null}
-        </div>
-      ) : null}
       <ConfirmDeleteDialog
         open={confirming}
         onOpenChange={setConfirming}

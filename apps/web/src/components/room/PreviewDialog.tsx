@@ -1,13 +1,17 @@
 'use client';
 
 import {
+  ArrowLeftRight,
+  ArrowUpDown,
   Copy,
   Download,
   ExternalLink,
   FileQuestion,
   Maximize2,
   Minimize2,
+  Link2,
   Pencil,
+  RotateCcw,
   RotateCw,
   Trash2,
   ZoomIn,
@@ -26,6 +30,7 @@ import { errorMessage } from '@/lib/errors';
 import { formatBytes, formatFullTime } from '@/lib/format';
 import { languageForFile } from '@/lib/highlight';
 import { useI18n } from '@/lib/i18n';
+import { roomPath } from '@/lib/room-name';
 import { isHttpUrl } from '@/lib/safe-url';
 
 import { Button, IconButton } from '../ui/button';
@@ -63,6 +68,9 @@ function ImageViewer({ url, alt }: { url: string; alt: string }) {
   const { t } = useI18n();
   const [zoom, setZoom] = useState(1);
   const [rotation, setRotation] = useState(0);
+  const [flipX, setFlipX] = useState(false);
+  const [flipY, setFlipY] = useState(false);
+  const transform = `scale(${zoom}) rotate(${rotation}deg) scale(${flipX ? -1 : 1}, ${flipY ? -1 : 1})`;
   return (
     <div className="flex h-full flex-col">
       <div className="flex items-center justify-center gap-1 pb-2">
@@ -81,19 +89,31 @@ function ImageViewer({ url, alt }: { url: string; alt: string }) {
         >
           <ZoomIn size={15} aria-hidden />
         </IconButton>
-        <IconButton
-          size="icon-sm"
-          label={t('preview.rotate')}
-          onClick={() => setRotation((r) => (r + 90) % 360)}
-        >
-          <RotateCw size={15} aria-hidden />
-        </IconButton>
+        {[
+          { key: 'rotate-left', icon: RotateCcw, run: () => setRotation((r) => (r + 270) % 360) },
+          { key: 'rotate-right', icon: RotateCw, run: () => setRotation((r) => (r + 90) % 360) },
+          { key: 'flip-horizontal', icon: ArrowLeftRight, run: () => setFlipX((v) => !v), pressed: flipX },
+          { key: 'flip-vertical', icon: ArrowUpDown, run: () => setFlipY((v) => !v), pressed: flipY },
+        ].map(({ key, icon: Icon, run, pressed }) => (
+          <IconButton
+            key={key}
+            size="icon-sm"
+            label={t(`preview.tool.${key}`)}
+            aria-pressed={pressed}
+            onClick={run}
+            data-testid={`preview-${key}`}
+          >
+            <Icon size={15} aria-hidden />
+          </IconButton>
+        ))}
         <Button
           size="sm"
           variant="ghost"
           onClick={() => {
             setZoom(1);
             setRotation(0);
+            setFlipX(false);
+            setFlipY(false);
           }}
         >
           {t('preview.reset')}
@@ -104,7 +124,7 @@ function ImageViewer({ url, alt }: { url: string; alt: string }) {
         <img
           src={url}
           alt={alt}
-          style={{ transform: `scale(${zoom}) rotate(${rotation}deg)` }}
+          style={{ transform }}
           className="max-h-full max-w-full object-contain transition-transform duration-200"
           data-testid="preview-image"
         />
@@ -338,6 +358,22 @@ export function PreviewDialog({ content, onClose }: { content: ContentView; onCl
             >
               <MessageSquarePlus size={14} aria-hidden />
               {t('preview.insert')}
+            </Button>
+          ) : null}
+          {!isLink ? (
+            <Button
+              size="sm"
+              onClick={() =>
+                void copy(
+                  `${window.location.origin}${roomPath(slug)}#file=${content.id}`,
+                  t('preview.linkCopied'),
+                )
+              }
+              data-testid="preview-copy-link"
+              title={t('preview.copyLinkHint')}
+            >
+              <Link2 size={14} aria-hidden />
+              {t('preview.copyLink')}
             </Button>
           ) : null}
           {!isLink ? (

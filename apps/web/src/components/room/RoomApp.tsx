@@ -38,7 +38,14 @@ type Phase =
   | { kind: 'password'; room: RoomView; reason?: 'changed' }
   | { kind: 'ready'; room: RoomView }
   | { kind: 'missing'; similar?: string | undefined }
-  | { kind: 'blocked'; blocker: Blocker; message?: string; reason?: string | undefined };
+  | {
+      kind: 'blocked';
+      blocker: Blocker;
+      message?: string;
+      /** A message key, translated when shown (the language may change after the check). */
+      messageKey?: string;
+      reason?: string | undefined;
+    };
 
 function blockerFor(error: unknown): Blocker {
   if (!isApiError(error)) return 'error';
@@ -160,7 +167,7 @@ export function RoomApp() {
     // `/foo/bar` is no room address (it must not open `foo`).
     const problem = segments.length > 1 ? 'nested' : roomNameProblem(name, ROOM_SLUG_MAX);
     if (problem) {
-      setPhase({ kind: 'blocked', blocker: 'invalid', message: t(`name.${problem}`) });
+      setPhase({ kind: 'blocked', blocker: 'invalid', messageKey: `name.${problem}` });
       return;
     }
     document.title = `${name} · Elizabeth`;
@@ -212,7 +219,7 @@ export function RoomApp() {
     return (
       <BlockedScreen
         blocker={phase.blocker}
-        message={phase.message}
+        message={phase.messageKey ? t(phase.messageKey) : phase.message}
         reason={phase.reason}
         onRetry={() => void enter(slug)}
       />

@@ -8,7 +8,6 @@ import { Permission } from '@elizabeth/protocol/constants';
 import { getApi } from '@/lib/api-client';
 import { errorMessage } from '@/lib/errors';
 import { useT } from '@/lib/i18n';
-import { useIsDark } from '@/lib/prefs';
 
 import { Button } from '../ui/button';
 import { Input, selectClass } from '../ui/input';
@@ -176,9 +175,8 @@ export function ShareLinksPanel() {
 
 function ShareLinkRow({ link, onRevoke }: { link: ShareLinkView; onRevoke: () => void }) {
   const t = useT();
-  const dark = useIsDark();
   const url = link.path ? `${window.location.origin}${link.path}` : '';
-  const qr = useQrCode(url || 'about:blank', dark);
+  const qr = useQrCode(url || 'about:blank');
   const dropBox = (link.permission & Permission.VIEW) === 0;
   return (
     <li

@@ -4,7 +4,6 @@ import { Copy, Download, EyeOff } from 'lucide-react';
 import { useEffect, useState } from 'react';
 
 import { useT } from '@/lib/i18n';
-import { useIsDark } from '@/lib/prefs';
 import { roomPath } from '@/lib/room-name';
 
 import { Button } from '../ui/button';
@@ -12,7 +11,12 @@ import { Dialog } from '../ui/dialog';
 import { Spinner } from '../ui/misc';
 import { useRoom } from './room-context';
 
-export function useQrCode(text: string, dark: boolean): string | null {
+/**
+ * The room's QR code as a PNG data URL: always dark modules on white with the standard quiet
+ * zone of four modules, in every theme (many scanners cannot read an inverted code, and the
+ * saved PNG must work when printed).
+ */
+export function useQrCode(text: string): string | null {
   const [dataUrl, setDataUrl] = useState<string | null>(null);
   useEffect(() => {
     let cancelled = false;
@@ -20,9 +24,9 @@ export function useQrCode(text: string, dark: boolean): string | null {
     void import('qrcode').then(({ toDataURL }) =>
       toDataURL(text, {
         width: 320,
-        margin: 2,
+        margin: 4,
         errorCorrectionLevel: 'M',
-        color: dark ? { dark: '#ececf1', light: '#151519' } : { dark: '#17171c', light: '#ffffff' },
+        color: { dark: '#000000', light: '#ffffff' },
       }).then((url) => {
         if (!cancelled) setDataUrl(url);
       }),
@@ -30,16 +34,15 @@ export function useQrCode(text: string, dark: boolean): string | null {
     return () => {
       cancelled = true;
     };
-  }, [text, dark]);
+  }, [text]);
   return dataUrl;
 }
 
 export function SharePanel({ slug }: { slug: string }) {
   const t = useT();
   const { canShare, copy } = useRoom();
-  const dark = useIsDark();
   const url = `${window.location.origin}${roomPath(slug)}`;
-  const qr = useQrCode(url, dark);
+  const qr = useQrCode(url);
 
   if (!canShare) {
     return (
@@ -55,7 +58,10 @@ export function SharePanel({ slug }: { slug: string }) {
 
   return (
     <div className="flex flex-col gap-3" data-testid="share-panel">
-      <div className="flex items-center justify-center rounded-xl border border-border bg-surface p-3">
+      <div
+        className="flex items-center justify-center rounded-xl border border-border bg-white p-1"
+        data-testid="share-qr-frame"
+      >
         {qr ? (
           // eslint-disable-next-line @next/next/no-img-element
           <img
@@ -103,6 +109,7 @@ export function SharePanel({ slug }: { slug: string }) {
             anchor.download = `elizabeth-${slug}-qr.png`;
             anchor.click();
           }}
+          data-testid="share-download-qr"
         >
           <Download size={14} aria-hidden />
           {t('share.downloadQr')}

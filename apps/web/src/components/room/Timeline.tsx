@@ -1,12 +1,25 @@
 'use client';
 
 import { clsx } from 'clsx';
-import { ArrowDown, CheckSquare, Copy, FileUp, MessageSquareDashed, Square, Trash2 } from 'lucide-react';
+import {
+  ArrowDown,
+  CheckSquare,
+  Copy,
+  FileDown,
+  FileUp,
+  MessageSquareDashed,
+  Square,
+  SquareSplitHorizontal,
+  Trash2,
+} from 'lucide-react';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 
 import { getApi } from '@/lib/api-client';
 import { errorMessage } from '@/lib/errors';
-import { useT } from '@/lib/i18n';
+import { saveBlob } from '@/lib/download';
+import { formatFullTime } from '@/lib/format';
+import { useI18n } from '@/lib/i18n';
+import { invertSelection } from '@/lib/selection';
 import { usePrefs } from '@/lib/prefs';
 
 import { Button } from '../ui/button';
@@ -24,8 +37,8 @@ export function hasFiles(event: DragEvent): boolean {
 }
 
 export function Timeline({ timeline }: { timeline: TimelineModel }) {
-  const t = useT();
-  const { slug, upload, canEdit, canDelete, copy } = useRoom();
+  const { t, locale } = useI18n();
+  const { slug, room, upload, canEdit, canDelete, copy } = useRoom();
   const prefs = usePrefs();
   const toast = useToast();
   const [picked, setPicked] = useState<Set<number>>(new Set());
@@ -34,6 +47,9 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
   const scroller = useRef<HTMLDivElement>(null);
   const topSentinel = useRef<HTMLDivElement>(null);
   const [atBottom, setAtBottom] = useState(true);
+  const atBottomRef = useRef(true);
+  const lastTop = useRef(0);
+  const content = useRef<HTMLDivElement>(null);
   const [dragging, setDragging] = useState(false);
   const anchor = useRef<{ firstId: number | undefined; height: number; top: number } | null>(null);
   const initialised = useRef(false);
@@ -55,6 +71,19 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
     }
     anchor.current = { firstId, height: el.scrollHeight, top: el.scrollTop };
   }, [timeline.items, timeline.status, firstId, lastId]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // Content that grows after it is shown (an image loading in a new message) keeps the view at the
+  // bottom when it was there.
+  useEffect(() => {
+    const el = scroller.current;
+    const inner = content.current;
+    if (!el || !inner) return;
+    const observer = new ResizeObserver(() => {
+      if (atBottomRef.current && initialised.current) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(inner);
+    return () => observer.disconnect();
+  }, []);
 
   // Page in older messages when the top comes into view.
   const loadOlder = timeline.loadOlder;
@@ -89,6 +118,20 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
     [],
   );
 
+  /** The selected messages as one Markdown file, `messages-YYYY-MM-DD.md` (UTC date). */
+  function exportSelection() {
+    const blocks = selection.map(
+      (item, index) =>
+        `### ${t('timeline.exportHeading', { n: index + 1 })}\n\n*${formatFullTime(item.created_at, locale)}*\n\n${item.text ?? ''}`,
+    );
+    const markdown = `# ${room.name}\n\n${blocks.join('\n\n---\n\n')}\n`;
+    saveBlob(
+      new Blob([markdown], { type: 'text/markdown;charset=utf-8' }),
+      `messages-${new Date().toISOString().slice(0, 10)}.md`,
+    );
+    toast.success(t('timeline.exported', { count: selection.length }));
+  }
+
   async function deleteSelection() {
     const ids = selection.map((item) => item.id);
     setDeleting(true);
@@ -107,7 +150,14 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
   function onScroll() {
     const el = scroller.current;
     if (!el) return;
-    setAtBottom(el.scrollHeight - el.scrollTop - el.clientHeight < NEAR);
+    // Only scrolling up leaves the bottom: content growing under a view that follows the bottom
+    // (images loading one after another) fires scroll events too, and keeps following.
+    const movedUp = el.scrollTop < lastTop.current;
+    const near = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR;
+    atBottomRef.current = near || (atBottomRef.current && !movedUp);
+    if (atBottomRef.current && !near) el.scrollTop = el.scrollHeight;
+    lastTop.current = el.scrollTop;
+    setAtBottom(atBottomRef.current);
     anchor.current = { firstId, height: el.scrollHeight, top: el.scrollTop };
   }
 
@@ -153,6 +203,15 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
             {allSelected ? <CheckSquare size={14} aria-hidden /> : <Square size={14} aria-hidden />}
             {allSelected ? t('timeline.deselectAll') : t('timeline.selectAll')}
           </Button>
+          <Button
+            size="sm"
+            variant="ghost"
+            onClick={() => setPicked((current) => invertSelection(timeline.items, current))}
+            data-testid="messages-invert"
+          >
+            <SquareSplitHorizontal size={14} aria-hidden />
+            {t('timeline.invert')}
+          </Button>
           <span className="flex-1 tabular-nums" aria-live="polite" data-testid="messages-selection-count">
             {selection.length > 0
               ? t('timeline.selected', { count: selection.length })
@@ -173,6 +232,15 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
               >
                 <Copy size={14} aria-hidden />
                 {t('timeline.copySelected')}
+              </Button>
+              <Button
+                size="sm"
+                variant="ghost"
+                onClick={exportSelection}
+                data-testid="messages-export-selected"
+              >
+                <FileDown size={14} aria-hidden />
+                {t('timeline.exportSelected')}
               </Button>
               {canDelete ? (
                 <Button
@@ -200,7 +268,7 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
         aria-live="polite"
         aria-relevant="additions"
       >
-        <div className="mx-auto flex w-full max-w-3xl flex-col gap-1 px-3 py-4 sm:px-5">
+        <div ref={content} className="mx-auto flex w-full max-w-3xl flex-col gap-1 px-3 py-4 sm:px-5">
           <div ref={topSentinel} aria-hidden className="h-px" />
           {timeline.hasMore ? (
             <div className="flex justify-center py-2">

@@ -1,14 +1,15 @@
 'use client';
 
 import { clsx } from 'clsx';
-import { Clock, Lock, Settings, Share2, Users } from 'lucide-react';
-import { useEffect, useState } from 'react';
+import { CircleQuestionMark, Clock, Lock, Settings, Share2, Users } from 'lucide-react';
+import { useCallback, useEffect, useState } from 'react';
 
 import { formatDuration, parseTimestamp } from '@/lib/format';
-import { useT } from '@/lib/i18n';
+import { useI18n } from '@/lib/i18n';
 
 import { Logo, ThemeButton } from '../Chrome';
 import { IconButton } from '../ui/button';
+import { HelpDialog, useHelpShortcut } from './HelpDialog';
 import { PrefsDialog } from './PrefsDialog';
 import { ShareDialog } from './SharePanel';
 import { useRoom } from './room-context';
@@ -25,11 +26,13 @@ export function useCountdown(expireAt: string): number {
 }
 
 export function TopBar() {
-  const t = useT();
+  const { t, locale } = useI18n();
   const { room, slug, online, connection } = useRoom();
   const remaining = useCountdown(room.expire_at);
   const [shareOpen, setShareOpen] = useState(false);
   const [prefsOpen, setPrefsOpen] = useState(false);
+  const [helpOpen, setHelpOpen] = useState(false);
+  useHelpShortcut(useCallback(() => setHelpOpen(true), []));
   const live = connection === 'open';
 
   return (
@@ -40,7 +43,7 @@ export function TopBar() {
       <a href="/" aria-label={t('room.home')} title={t('room.home')} className="rounded-lg">
         <Logo compact />
       </a>
-      <span aria-hidden className="text-border-strong">
+      <span aria-hidden className="text-border-strong max-sm:hidden">
         /
       </span>
       <h1
@@ -57,6 +60,9 @@ export function TopBar() {
           className={clsx(
             'inline-flex shrink-0 items-center gap-1 rounded-full px-1.5 py-1 text-xs tabular-nums sm:gap-1.5 sm:px-2',
             remaining < 600 ? 'bg-warn-soft text-warn' : 'text-muted',
+            // A phone keeps the width for the room's name; the Room tab shows the expiry, and
+            // the last hour is shown here too.
+            remaining >= 3600 && 'max-sm:hidden',
           )}
           title={t('room.expiresAt', { time: new Date(parseTimestamp(room.expire_at)).toLocaleString() })}
           data-testid="room-expiry"
@@ -65,16 +71,23 @@ export function TopBar() {
           {remaining > 0 ? (
             <>
               <span className="max-sm:hidden">
-                {t('room.expiresIn', { time: formatDuration(remaining) })}
+                {t('room.expiresIn', { time: formatDuration(remaining, locale) })}
               </span>
-              <span className="sm:hidden">{formatDuration(remaining)}</span>
+              <span className="sm:hidden">{formatDuration(remaining, locale)}</span>
             </>
           ) : (
             t('room.expired')
           )}
         </span>
         <span
-          className="inline-flex items-center gap-1.5 rounded-full px-2 py-1 text-xs text-muted tabular-nums"
+          className={clsx(
+            'inline-flex shrink-0 items-center gap-1.5 rounded-full px-2 py-1 text-xs tabular-nums',
+            live
+              ? 'text-muted'
+              : connection === 'closed'
+                ? 'bg-danger-soft text-danger'
+                : 'bg-warn-soft text-warn',
+          )}
           title={live ? t('room.onlineTitle', { count: online ?? 1 }) : t(`room.connection.${connection}`)}
           data-testid="room-online"
           aria-live="polite"
@@ -86,11 +99,18 @@ export function TopBar() {
               live ? 'bg-success' : connection === 'closed' ? 'bg-danger' : 'animate-pulse bg-warn',
             )}
           />
-          <Users size={13} aria-hidden />
-          <span>{live ? (online ?? 1) : '–'}</span>
-          <span className="sr-only">
-            {live ? t('room.onlineTitle', { count: online ?? 1 }) : t(`room.connection.${connection}`)}
-          </span>
+          <Users size={13} aria-hidden className="max-sm:hidden" />
+          {live ? (
+            <>
+              <span aria-hidden>{online ?? 1}</span>
+              <span className="sr-only">{t('room.onlineTitle', { count: online ?? 1 })}</span>
+            </>
+          ) : (
+            // Not only a dot: the state is written out (on a phone for screen readers only).
+            <span className="max-sm:sr-only" data-testid="room-connection-label">
+              {t(`room.connection.${connection}`)}
+            </span>
+          )}
         </span>
         <IconButton label={t('share.title')} onClick={() => setShareOpen(true)} data-testid="share-button">
           <Share2 size={17} aria-hidden />
@@ -98,12 +118,22 @@ export function TopBar() {
         <IconButton label={t('prefs.title')} onClick={() => setPrefsOpen(true)} data-testid="prefs-button">
           <Settings size={17} aria-hidden />
         </IconButton>
+        <IconButton
+          label={t('help.button')}
+          onClick={() => setHelpOpen(true)}
+          data-testid="help-button"
+          aria-keyshortcuts="?"
+          className="max-sm:hidden"
+        >
+          <CircleQuestionMark size={17} aria-hidden />
+        </IconButton>
         <span className="max-sm:hidden">
           <ThemeButton />
         </span>
       </div>
       <ShareDialog open={shareOpen} onOpenChange={setShareOpen} slug={slug} />
       <PrefsDialog open={prefsOpen} onOpenChange={setPrefsOpen} />
+      <HelpDialog open={helpOpen} onOpenChange={setHelpOpen} />
     </header>
   );
 }

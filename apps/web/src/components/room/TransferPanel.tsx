@@ -4,7 +4,7 @@ import { clsx } from 'clsx';
 import { ArrowDown, ArrowUp, Check, Pause, Play, RotateCw, X } from 'lucide-react';
 
 import { formatBytes, formatDuration, formatSpeed } from '@/lib/format';
-import { useT } from '@/lib/i18n';
+import { useI18n } from '@/lib/i18n';
 import { remainingSeconds, removeTransfer, useTransfers } from '@/lib/transfers';
 
 import { IconButton } from '../ui/button';
@@ -12,7 +12,7 @@ import { ProgressBar } from '../ui/misc';
 import { useRoom } from './room-context';
 
 export function TransferPanel() {
-  const t = useT();
+  const { t, locale } = useI18n();
   const { slug } = useRoom();
   const transfers = useTransfers().filter((item) => item.room === slug);
   if (transfers.length === 0) return null;
@@ -115,7 +115,7 @@ export function TransferPanel() {
                 </span>
                 <span>
                   {item.status === 'active'
-                    ? `${formatSpeed(item.speed)}${eta !== undefined ? ` · ${t('transfers.left', { time: formatDuration(eta) })}` : ''}`
+                    ? `${formatSpeed(item.speed)}${eta !== undefined ? ` · ${t('transfers.left', { time: formatDuration(eta, locale) })}` : ''}`
                     : item.status === 'error'
                       ? ''
                       : t(`transfers.status.${item.status}`)}

@@ -124,6 +124,21 @@ export function Workspace({
   const [manualCopy, setManualCopy] = useState<string | null>(null);
   const [tab, setTab] = useState<MobileTab>('chat');
 
+  // A file's link (`/room#file=42`, the preview's "Copy link") opens its preview once the files load.
+  useEffect(() => {
+    const match = /^#file=(\d+)$/.exec(window.location.hash);
+    if (match) setPreviewId(Number(match[1]));
+  }, []);
+  const closePreview = useCallback(() => {
+    setPreviewId(null);
+    if (window.location.hash.startsWith('#file='))
+      window.history.replaceState(
+        window.history.state,
+        '',
+        window.location.pathname + window.location.search,
+      );
+  }, []);
+
   // ---- realtime ----------------------------------------------------------------------------
   const refreshRoomSoon = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const scheduleRoomRefresh = useCallback(() => {
@@ -446,7 +461,7 @@ export function Workspace({
           </div>
         </nav>
       </div>
-      {previewItem ? <PreviewDialog content={previewItem} onClose={() => setPreviewId(null)} /> : null}
+      {previewItem ? <PreviewDialog content={previewItem} onClose={closePreview} /> : null}
       <Dialog
         open={manualCopy !== null}
         onOpenChange={(open) => (open ? undefined : setManualCopy(null))}

@@ -20,6 +20,7 @@ export function Dialog({
   hideClose,
   className,
   role,
+  scrollFocusable,
 }: {
   open: boolean;
   onOpenChange: (open: boolean) => void;
@@ -33,6 +34,8 @@ export function Dialog({
   hideClose?: boolean;
   className?: string;
   role?: 'dialog' | 'alertdialog';
+  /** A body with text only: keyboard users can focus it to scroll it. */
+  scrollFocusable?: boolean;
 }) {
   const t = useT();
   const widths = {
@@ -51,7 +54,7 @@ export function Dialog({
         <DialogPrimitive.Overlay className="fixed inset-0 z-40 bg-black/40 backdrop-blur-[2px] data-[state=open]:animate-[eliz-fade_120ms_ease-out]" />
         <DialogPrimitive.Content
           data-testid={testId}
-          role={role}
+          role={role ?? 'dialog'}
           onEscapeKeyDown={(event) => (dismissible ? undefined : event.preventDefault())}
           onPointerDownOutside={(event) => (dismissible ? undefined : event.preventDefault())}
           onInteractOutside={(event) => (dismissible ? undefined : event.preventDefault())}
@@ -88,7 +91,12 @@ export function Dialog({
               </DialogPrimitive.Close>
             )}
           </div>
-          <div className="min-h-0 flex-1 overflow-y-auto px-5 pb-4">{children}</div>
+          <div
+            className="min-h-0 flex-1 overflow-y-auto px-5 pb-4"
+            tabIndex={scrollFocusable ? 0 : undefined}
+          >
+            {children}
+          </div>
           {footer ? (
             <div className="flex flex-wrap items-center justify-end gap-2 border-t border-border px-5 py-3">
               {footer}

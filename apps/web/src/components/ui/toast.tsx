@@ -34,7 +34,13 @@ export function ToastProvider({ children }: { children: ReactNode }) {
   const show = useCallback(
     (tone: Tone, title: string, description?: string) => {
       const id = nextId.current++;
-      setItems((list) => [...list.slice(-2), { id, tone, title, description }]);
+      // The same notice again replaces the one on screen (and restarts its time) instead of stacking.
+      setItems((list) => [
+        ...list
+          .filter((item) => item.tone !== tone || item.title !== title || item.description !== description)
+          .slice(-2),
+        { id, tone, title, description },
+      ]);
       setTimeout(() => dismiss(id), tone === 'error' ? 7000 : 4000);
     },
     [dismiss],
@@ -54,7 +60,9 @@ export function ToastProvider({ children }: { children: ReactNode }) {
     <ToastContext.Provider value={api}>
       {children}
       <div
-        className="pointer-events-none fixed inset-x-0 top-2 z-[60] flex flex-col items-center gap-2 px-3 sm:inset-x-auto sm:top-auto sm:right-4 sm:bottom-4 sm:items-end"
+        // Top centre, below a room's top bar: clear of the Send, Upload and selection buttons that
+        // sit at the bottom and right edges.
+        className="pointer-events-none fixed inset-x-0 top-15 z-[60] flex flex-col items-center gap-2 px-3"
         aria-live="polite"
         role="region"
         aria-label={t('common.notifications')}
