@@ -250,7 +250,7 @@ export class SessionsService {
     });
 
     if (!previous) this.publishCreated(room, access.claims.jti);
-    return this.tokenResponse(access, refresh);
+    return this.tokenResponse(access, refresh, author);
   }
 
   private publishCreated(room: RoomRow, jti: string): void {
@@ -271,18 +271,20 @@ export class SessionsService {
   ): Promise<IssueTokenResponse> {
     const grant = { permission: linkPermission(room, link), link };
     const access = await this.signAccess(room, grant);
+    const author: Author = { author_id: newAuthorId(), display_name: null };
     const refresh = await this.deps.db.transaction().execute(async (trx) => {
       await claim(trx);
-      await this.recordSession(trx, access.claims, { author_id: newAuthorId(), display_name: null }, link);
+      await this.recordSession(trx, access.claims, author, link);
       return withRefreshToken ? this.signRefresh(trx, room, access.claims.jti, grant) : undefined;
     });
     this.publishCreated(room, access.claims.jti);
-    return this.tokenResponse(access, refresh);
+    return this.tokenResponse(access, refresh, author);
   }
 
   private tokenResponse(
     access: { token: string; claims: TokenClaims },
     refresh: { token: string; claims: TokenClaims } | undefined,
+    author: Author,
   ): IssueTokenResponse {
     return {
       token: access.token,
