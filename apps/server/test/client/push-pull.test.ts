@@ -9,6 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -154,6 +155,9 @@ describe('elizabeth push / pull (client process, real server)', () => {
       // Between client and server: a proxy that notes every PATCH (and passes a cut request on
       // as a cut request).
       const patches: { url: string; offset: number; length: number }[] = [];
+      // The first run's PATCH body is slowed (2 ms per chunk) so the kill lands mid-transfer
+      // even on a quiet machine, where 200 MiB otherwise arrive before it.
+      const slow = { on: true };
       const proxy = http.createServer((req, res) => {
         if (req.method === 'PATCH')
           patches.push({
@@ -173,7 +177,11 @@ describe('elizabeth push / pull (client process, real server)', () => {
         req.on('close', () => {
           if (!req.complete) upstream.destroy();
         });
-        req.pipe(upstream);
+        if (req.method === 'PATCH' && slow.on)
+          req
+            .pipe(new Transform({ transform: (chunk, _e, done) => setTimeout(() => done(null, chunk), 2) }))
+            .pipe(upstream);
+        else req.pipe(upstream);
       });
       await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
       try {
@@ -197,6 +205,7 @@ describe('elizabeth push / pull (client process, real server)', () => {
         }
         first.child.kill('SIGKILL');
         await first.exited;
+        slow.on = false;
         // every PATCH carries the whole rest of the file (a retry within the run included)
         expect(patches.every((p) => p.offset + p.length === BIG)).toBe(true);
         const firstRun = patches.length;
