@@ -48,8 +48,8 @@ export async function clientTransfers({
   log,
   row,
   fail,
+  room = 'bench-client',
 }) {
-  const room = 'bench-client';
   await json(`${base}/api/v1/rooms/${room}`, {
     method: 'POST',
     body: { max_size: 16 * 1024 * MiB, max_times_entered: 1000 },

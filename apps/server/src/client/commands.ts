@@ -9,9 +9,6 @@ import type { CommonClientOptions } from './run.js';
 
 const USAGE_EXIT = 2;
 
-/** The client's command names (`src/index.ts` starts them without the server's modules). */
-export const CLIENT_COMMANDS = ['push', 'pull', 'ls', 'send', 'tail', 'open', 'share', 'completions'];
-
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('a positive integer');

@@ -1,7 +1,8 @@
 /**
  * Runs the terminal client (`elizabeth push|pull|…`) as a separate process against a real
  * server started with `spawnServer`: the TypeScript sources through tsx, or the built
- * `bin/elizabeth.js` with `ELIZABETH_SPAWN_BUILT=1` (as the reliability tests do).
+ * `bin/elizabeth.js` with `ELIZABETH_SPAWN_BUILT=1` (as the reliability tests do), or a given
+ * `entry` script.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -13,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 const bin = fileURLToPath(new URL('../../bin/elizabeth.js', import.meta.url));
 const source = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
 
-function command(args: string[]): string[] {
+function command(args: string[], entry?: string): string[] {
+  if (entry !== undefined) return [entry, ...args];
   if (process.env.ELIZABETH_SPAWN_BUILT === '1') return [bin, ...args];
   return ['--conditions=source', '--import', import.meta.resolve('tsx'), source, ...args];
 }
@@ -64,9 +66,9 @@ export function clientEnv(cacheDir: string, extra: Record<string, string> = {}):
 export function startClient(
   args: string[],
   env: Record<string, string>,
-  options: { input?: Buffer | string; cwd?: string } = {},
+  options: { input?: Buffer | string; cwd?: string; entry?: string } = {},
 ): ClientProcess {
-  const child = spawn(process.execPath, command(args), {
+  const child = spawn(process.execPath, command(args, options.entry), {
     env,
     cwd: options.cwd ?? tmpdir(),
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -123,7 +125,7 @@ export function startClient(
 export async function runClient(
   args: string[],
   env: Record<string, string>,
-  options: { input?: Buffer | string; cwd?: string; timeoutMs?: number } = {},
+  options: { input?: Buffer | string; cwd?: string; timeoutMs?: number; entry?: string } = {},
 ): Promise<ClientRun> {
   const proc = startClient(args, env, options);
   const timer = setTimeout(() => proc.child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
