@@ -524,3 +524,90 @@ describeEachDatabase('share link expiry', (engine) => {
     expectError(use, 401, 'AUTHENTICATION_FAILED');
   });
 });
+
+describeEachDatabase('share link download leases', (engine) => {
+  let t: ContentsTestApp;
+  let base: string;
+  beforeAll(async () => {
+    t = await createContentsApp({ engine, env: { ROOM_SHARE_LINK_DOWNLOAD_LEASE_SECONDS: '1' } });
+    base = await listen(t.app);
+  });
+  afterAll(() => t?.close());
+
+  const linkRow = (id: number) =>
+    t.database.db.selectFrom('share_links').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const leases = (id: number) =>
+    t.database.db.selectFrom('share_link_download_leases').selectAll().where('link_id', '=', id).execute();
+
+  async function oneDownloadLink(room: string) {
+    await createRoom(t.app, room, { max_size: 64 * 1024 * 1024 });
+    const manager = (await enter(t.app, room)).token;
+    const content = Buffer.alloc(16 * 1024 * 1024, 3);
+    const up = await uploadOneShot(t.app, room, manager, [{ name: 'f.bin', content }]);
+    const fileId = up.json<{ uploaded: Array<{ id: number }> }>().uploaded[0]!.id;
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/rooms/${room}/share-links`,
+      headers: bearer(manager),
+      payload: { permission: VIEW, content_ids: [fileId], max_downloads: 1 },
+    });
+    const created = res.json<LinkView>();
+    const opened = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/share-links/open',
+      payload: { secret: created.secret },
+    });
+    const url = `${base}/api/v1/contents/${fileId}?token=${opened.json<Opened>().token}`;
+    return { created, content, url };
+  }
+
+  it('a transfer longer than the lease keeps its slot (renewed) and counts once', async () => {
+    const { created, content, url } = await oneDownloadLink('lease-renewed');
+    const chunks: Buffer[] = [];
+    let resume!: () => void;
+    const done = new Promise<number>((resolve, reject) => {
+      const req = httpRequest(url, (res) => {
+        res.once('data', () => {
+          res.pause();
+          resume = () => res.resume();
+        });
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    await expect.poll(() => resume !== undefined).toBe(true);
+    // Three lease periods later the stalled transfer still holds the slot.
+    await new Promise((r) => setTimeout(r, 3000));
+    const other = await t.app.inject({ method: 'GET', url: url.slice(base.length) });
+    expectError(other, 409, 'CONFLICT');
+    expect(await leases(created.id)).toHaveLength(1);
+    resume();
+    expect(await done).toBe(200);
+    expect(Buffer.concat(chunks).equals(content)).toBe(true);
+    await expect.poll(async () => Number((await linkRow(created.id)).downloads)).toBe(1);
+    expect(Number((await linkRow(created.id)).downloads_pending)).toBe(0);
+    expect(await leases(created.id)).toHaveLength(0);
+  });
+
+  it('a lapsed lease (its server died) is given back by the lifecycle pass', async () => {
+    const { created } = await oneDownloadLink('lease-lapsed');
+    // What a server killed mid-transfer leaves behind: a held slot nobody renews.
+    const past = Date.now() - 5000;
+    await t.database.db
+      .insertInto('share_link_download_leases')
+      .values({ link_id: created.id, lease_until: past, created_at: past - 1000 })
+      .execute();
+    await t.database.db
+      .updateTable('share_links')
+      .set({ downloads_pending: 1 })
+      .where('id', '=', created.id)
+      .execute();
+    const pass = await t.app.lifecycle.runPass();
+    expect(pass.released_download_leases).toBe(1);
+    expect(Number((await linkRow(created.id)).downloads_pending)).toBe(0);
+    expect(await leases(created.id)).toHaveLength(0);
+    expect((await t.app.lifecycle.runPass()).released_download_leases).toBe(0);
+  });
+});
