@@ -46,6 +46,42 @@ describeWithService(
         .toBe('true');
     }
 
+    /** A one-shot upload of one file by a session of `room`. */
+    async function apiUpload(room: string, token: string, name: string, bytes: Buffer): Promise<void> {
+      const form = new FormData();
+      form.append('file', new Blob([bytes]), name);
+      const up = await fetch(`${suite.server.url}/api/v1/rooms/${room}/contents`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}` },
+        body: form,
+      });
+      expect(up.status).toBe(201);
+    }
+
+    /** A second context opens a file link and downloads its file once; returns its page. */
+    async function downloadOnce(url: string, name: string, bytes: Buffer): Promise<Page> {
+      const visitor = await suite.newPage();
+      await visitor.goto(url);
+      await visitor.getByTestId('shared-files').waitFor();
+      const [download] = await Promise.all([
+        visitor.waitForEvent('download'),
+        visitor.getByTestId('shared-file-download').click(),
+      ]);
+      const saved = join(files.dir, name);
+      await download.saveAs(saved);
+      expect(sha256(readFileSync(saved))).toBe(sha256(bytes));
+      return visitor;
+    }
+
+    /** After a reload the link page says the file was already downloaded. */
+    async function expectAlreadyDownloaded(visitor: Page): Promise<void> {
+      await visitor.reload();
+      const gone = visitor.getByTestId('share-link-gone');
+      await gone.waitFor();
+      expect(await gone.getAttribute('data-reason')).toBe('downloads_exhausted');
+      expect(await gone.innerText()).toContain('already downloaded');
+    }
+
     it('a drop-box link: visitors upload through it and see only what they sent; the manager sees it live', async () => {
       const room = 'e2e-dropbox';
       const manager = await suite.newPage();
@@ -100,14 +136,7 @@ describeWithService(
       await ensureRoom(suite.server.url, room);
       const token = await apiSession(suite.server.url, room);
       const bytes = Buffer.from('only once, then gone');
-      const form = new FormData();
-      form.append('file', new Blob([bytes]), 'once.txt');
-      const up = await fetch(`${suite.server.url}/api/v1/rooms/${room}/contents`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${token}` },
-        body: form,
-      });
-      expect(up.status).toBe(201);
+      await apiUpload(room, token, 'once.txt', bytes);
       const [file] = await apiContents(suite.server.url, room, token);
       const created = await fetch(`${suite.server.url}/api/v1/rooms/${room}/share-links`, {
         method: 'POST',
@@ -117,22 +146,116 @@ describeWithService(
       expect(created.status).toBe(201);
       const { path } = (await created.json()) as { path: string };
 
-      const visitor = await suite.newPage();
-      await visitor.goto(`${suite.server.url}${path}`);
-      await visitor.getByTestId('shared-files').waitFor();
-      const [download] = await Promise.all([
-        visitor.waitForEvent('download'),
-        visitor.getByTestId('shared-file-download').click(),
-      ]);
-      const saved = join(files.dir, 'once.txt');
-      await download.saveAs(saved);
-      expect(sha256(readFileSync(saved))).toBe(sha256(bytes));
+      const visitor = await downloadOnce(`${suite.server.url}${path}`, 'once.txt', bytes);
+      await expectAlreadyDownloaded(visitor);
+    });
 
-      await visitor.reload();
-      const gone = visitor.getByTestId('share-link-gone');
-      await gone.waitFor();
-      expect(await gone.getAttribute('data-reason')).toBe('downloads_exhausted');
-      expect(await gone.innerText()).toContain('already downloaded');
+    /** A share link made through the API by a session of `room`; its page's address. */
+    async function apiLink(room: string, token: string, body: Record<string, unknown>): Promise<string> {
+      const created = await fetch(`${suite.server.url}/api/v1/rooms/${room}/share-links`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(created.status).toBe(201);
+      return `${suite.server.url}${((await created.json()) as { path: string }).path}`;
+    }
+
+    it('a password-protected link: a wrong password shows an error, the right one enters', async () => {
+      const room = 'e2e-link-password';
+      await ensureRoom(suite.server.url, room);
+      const token = await apiSession(suite.server.url, room);
+      const url = await apiLink(room, token, { permission: 1 | 2, password: 'open-sesame' });
+
+      const visitor = await suite.newPage();
+      await visitor.goto(url);
+      const input = visitor.getByTestId('share-link-password');
+      await input.fill('not-it');
+      await visitor.getByRole('button', { name: 'Open', exact: true }).click();
+      const error = visitor.getByRole('alert').filter({ hasText: 'That password is not correct.' });
+      await error.waitFor();
+      expect(await input.getAttribute('aria-invalid')).toBe('true');
+      expect(await visitor.getByTestId('room-workspace').count()).toBe(0);
+
+      await input.fill('open-sesame');
+      await visitor.getByRole('button', { name: 'Open', exact: true }).click();
+      await visitor.getByTestId('room-workspace').waitFor();
+      expect(new URL(visitor.url()).pathname).toBe(`/${room}`);
+    });
+
+    it('a file link from the settings panel: one download with burn after reading, then "already downloaded" and the file leaves the list live', async () => {
+      const room = 'e2e-panel-file-link';
+      const manager = await suite.newPage();
+      await enterRoom(manager, room);
+      const token = await apiSession(suite.server.url, room);
+      const bytes = Buffer.from('read me once, then burn');
+      await apiUpload(room, token, 'burn-me.txt', bytes);
+      const fileRow = manager.locator('[data-testid^="file-item-"]').filter({ hasText: 'burn-me.txt' });
+      await fileRow.waitFor({ timeout: 10_000 });
+
+      const section = manager.getByTestId('share-links-section');
+      const fileSelect = section.getByTestId('share-link-file');
+      await expect
+        .poll(async () => (await fileSelect.locator('option').allInnerTexts()).join('|'), { timeout: 10_000 })
+        .toContain('burn-me.txt');
+      await fileSelect.selectOption({ label: 'burn-me.txt' });
+      await section.getByTestId('share-link-max-downloads').fill('1');
+      await section.getByTestId('share-link-burn').check();
+      await section.getByTestId('share-link-create').click();
+      const urlInput = section.getByTestId('share-link-url').first();
+      await expect.poll(() => urlInput.inputValue(), { timeout: 10_000 }).toMatch(/\?s=/);
+      const url = await urlInput.inputValue();
+      const links = (await (
+        await fetch(`${suite.server.url}/api/v1/rooms/${room}/share-links`, {
+          headers: { Authorization: `Bearer ${token}` },
+        })
+      ).json()) as Array<{ max_downloads: number; burn_after_reading: boolean; content_ids: number[] }>;
+      expect(links[0]).toMatchObject({ max_downloads: 1, burn_after_reading: true });
+
+      const visitor = await downloadOnce(url, 'burn-me.txt', bytes);
+
+      // Burnt: gone from the manager's list without a reload, and from the room.
+      await expect.poll(() => fileRow.count(), { timeout: 10_000 }).toBe(0);
+      expect((await apiContents(suite.server.url, room, token)).map((c) => c.id)).not.toContain(
+        links[0]!.content_ids[0],
+      );
+      await expectAlreadyDownloaded(visitor);
+    });
+
+    it('a file dropped onto the drop-box page (a real drop event with a DataTransfer) is uploaded', async () => {
+      const room = 'e2e-dropbox-drag';
+      await ensureRoom(suite.server.url, room);
+      const token = await apiSession(suite.server.url, room);
+      const url = await apiLink(room, token, { permission: 2 });
+      const visitor = await suite.newPage();
+      await visitor.goto(url);
+      await visitor.getByTestId('dropbox').waitFor();
+      const text = 'dragged and dropped 拖放';
+      await visitor.getByTestId('dropbox-zone').evaluate((zone, content) => {
+        // The DOM's own classes, typed here (the test files are compiled without the DOM library).
+        const dom = globalThis as unknown as {
+          DataTransfer: new () => { items: { add(file: unknown): void } };
+          File: new (parts: string[], name: string, options: { type: string }) => unknown;
+          DragEvent: new (type: string, init: object) => unknown;
+        };
+        const target = zone as unknown as { dispatchEvent(event: unknown): boolean };
+        const data = new dom.DataTransfer();
+        data.items.add(new dom.File([content], 'dragged.txt', { type: 'text/plain' }));
+        const init = { dataTransfer: data, bubbles: true, cancelable: true };
+        for (const type of ['dragenter', 'dragover', 'drop'])
+          target.dispatchEvent(new dom.DragEvent(type, init));
+      }, text);
+      await expect
+        .poll(() => sentItems(visitor).filter({ hasText: 'dragged.txt' }).getAttribute('data-done'), {
+          timeout: 20_000,
+        })
+        .toBe('true');
+      const stored = (await apiContents(suite.server.url, room, token)).find(
+        (c) => c.file_name === 'dragged.txt',
+      );
+      expect(stored).toBeDefined();
+      const got = await fetch(`${suite.server.url}/api/v1/contents/${stored!.id}?token=${token}`);
+      expect(Buffer.from(await got.arrayBuffer()).toString()).toBe(text);
     });
   },
 );

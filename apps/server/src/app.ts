@@ -372,6 +372,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     passwords,
     passwordAttempts,
     burn: (room, ids) => contents.remove(room, ids),
+    logger: app.log,
   });
   await app.register(shareLinksRoutes, { links: shareLinks, authenticator });
   await app.register(contentsRoutes, {

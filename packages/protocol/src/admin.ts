@@ -38,6 +38,8 @@ export const LifecyclePassResponse = AuthCleanupResponse.extend({
   expired_rooms: z.number().int(),
   released_reservations: z.number().int(),
   released_names: z.number().int(),
+  /** Share-link download slots whose lease lapsed (their server died), given back. */
+  released_download_leases: z.number().int(),
   blobs_deleted: z.number().int(),
   /** Stored keys that no row named (left by a crash), removed by the orphan sweep of this pass. */
   orphans_deleted: z.number().int(),

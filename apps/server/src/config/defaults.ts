@@ -86,6 +86,7 @@ export function defaultConfig(): AppConfig {
         default_age: 2 * HOUR,
       },
       share_disabled_lock_duration: HOUR,
+      share_link_download_lease_seconds: MINUTE,
       max_message_bytes: 256 * KiB,
       creation_limit: { max: 60, window_seconds: HOUR },
     },

@@ -53,6 +53,10 @@ export const ENV_ALIASES: ReadonlyArray<{ name: string; key: string }> = [
   { name: 'ROOM_ALLOWED_AGES', key: 'app.room.expiry.allowed_ages' },
   { name: 'ROOM_DEFAULT_AGE', key: 'app.room.expiry.default_age' },
   { name: 'ROOM_SHARE_DISABLED_LOCK_DURATION', key: 'app.room.share_disabled_lock_duration' },
+  {
+    name: 'ROOM_SHARE_LINK_DOWNLOAD_LEASE_SECONDS',
+    key: 'app.room.share_link_download_lease_seconds',
+  },
   { name: 'ROOM_MAX_MESSAGE_BYTES', key: 'app.room.max_message_bytes' },
   { name: 'ROOM_CREATION_LIMIT_MAX', key: 'app.room.creation_limit.max' },
   { name: 'ROOM_CREATION_LIMIT_WINDOW_SECONDS', key: 'app.room.creation_limit.window_seconds' },

@@ -69,6 +69,8 @@ export const KEY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'app.room.expiry.allowed_ages': 'Expiry ages a room may choose.',
   'app.room.expiry.default_age': 'Expiry age of new rooms; one of `allowed_ages`.',
   'app.room.share_disabled_lock_duration': 'How long the name of a room that went private stays reserved.',
+  'app.room.share_link_download_lease_seconds':
+    "How long a share link's download slot stays held without a renewal. A transfer under way renews it every third of this; the slot of a transfer whose server died (kill -9, crash) is free again after this long.",
   'app.room.max_message_bytes': 'Largest chat message (UTF-8 bytes).',
   'app.room.creation_limit.max':
     'Rooms one client address may create per window (POST and the first GET of a new name); more → 429. 0 = no limit.',

@@ -108,6 +108,7 @@ export const CONFIG_SCHEMA: SchemaOf<AppConfig> = {
     limits: { max_size: size(1), max_times_entered: int(1) },
     expiry: { allowed_ages: durationList(), default_age: duration(1) },
     share_disabled_lock_duration: duration(1),
+    share_link_download_lease_seconds: duration(1),
     max_message_bytes: size(1),
     creation_limit: { max: int(0), window_seconds: duration(1) },
   },

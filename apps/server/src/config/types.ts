@@ -96,6 +96,11 @@ export interface AppConfig {
       default_age: number;
     };
     share_disabled_lock_duration: number;
+    /**
+     * Seconds a share link's download slot stays held without a renewal: a transfer under way
+     * renews it; the slot of a transfer whose server died comes back after this long.
+     */
+    share_link_download_lease_seconds: number;
     max_message_bytes: number;
     /** Rooms one client address may create per window (POST and the zero-step GET); 0 = no limit. */
     creation_limit: { max: number; window_seconds: number };

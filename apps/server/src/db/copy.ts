@@ -7,6 +7,7 @@ import type { DB } from './schema.js';
 const COPY_TABLES: ReadonlyArray<readonly [keyof DB, string]> = [
   ['rooms', 'id'],
   ['share_links', 'id'],
+  ['share_link_download_leases', 'id'],
   ['sessions', 'id'],
   ['refresh_tokens', 'id'],
   ['token_blacklist', 'jti'],

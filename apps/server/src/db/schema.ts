@@ -67,7 +67,8 @@ export interface SessionsTable {
 
 /**
  * A capability link of a room (0006). `burn_after_reading` is 0/1: a setting, not a moment.
- * `downloads_pending` counts transfers under way that hold a slot of `max_downloads`.
+ * `downloads_pending` counts the link's download leases: transfers under way that hold a slot
+ * of `max_downloads` (0008).
  */
 export interface ShareLinksTable {
   id: Generated<number>;
@@ -91,6 +92,18 @@ export interface ShareLinksTable {
   created_by: string | null;
   created_at: Millis;
   revoked_at: Millis | null;
+}
+
+/**
+ * One download slot of a share link held by a transfer under way (0008). The transfer renews
+ * `lease_until`; a lapsed lease (its server died) is taken back by the next reservation of the
+ * link or by the lifecycle pass, which also lowers `share_links.downloads_pending`.
+ */
+export interface ShareLinkDownloadLeasesTable {
+  id: Generated<number>;
+  link_id: number;
+  lease_until: Millis;
+  created_at: Millis;
 }
 
 export interface RefreshTokensTable {
@@ -176,6 +189,7 @@ export interface DB {
   blob_deletions: BlobDeletionsTable;
   room_tombstones: RoomTombstonesTable;
   share_links: ShareLinksTable;
+  share_link_download_leases: ShareLinkDownloadLeasesTable;
 }
 
 export type RoomRow = Selectable<RoomsTable>;

@@ -2,6 +2,7 @@ import type { AppConfig } from '../config/types.js';
 import type { Database } from '../db/index.js';
 import type { Clock } from '../lib/clock.js';
 import { roomsRepository } from '../modules/rooms/rooms.repository.js';
+import { shareLinksRepository } from '../modules/share-links/share-links.repository.js';
 import type { EventBus } from '../realtime/events.js';
 import type { BlobReaper } from '../storage/blob-reaper.js';
 import { lifecycleRepository } from './lifecycle.repository.js';
@@ -19,6 +20,8 @@ export interface LifecycleCounts extends AuthCleanupCounts {
   expired_rooms: number;
   released_reservations: number;
   released_names: number;
+  /** Share-link download slots whose lease lapsed, given back. */
+  released_download_leases: number;
   blobs_deleted: number;
   /** Stored keys no row named, removed by the orphan sweep (0 in passes that do not sweep). */
   orphans_deleted: number;
@@ -70,6 +73,7 @@ const EMPTY: LifecycleCounts = {
   expired_refresh_tokens: 0,
   expired_blacklist: 0,
   released_names: 0,
+  released_download_leases: 0,
   blobs_deleted: 0,
   orphans_deleted: 0,
 };
@@ -186,6 +190,10 @@ export class Lifecycle {
       now - config.room.share_disabled_lock_duration * 1000,
       now,
     );
+    // Download slots of share links whose transfer's server died (its lease was not renewed).
+    const releasedLeases = await db
+      .transaction()
+      .execute((trx) => shareLinksRepository.reclaimLapsedLeases(trx, now));
     // Drains everything queued, also by room deletions and uploads between passes.
     let blobsDeleted = 0;
     for (;;) {
@@ -200,6 +208,7 @@ export class Lifecycle {
       released_reservations: releasedReservations,
       ...auth,
       released_names: releasedNames,
+      released_download_leases: releasedLeases,
       blobs_deleted: blobsDeleted,
       orphans_deleted: orphansDeleted,
     };

@@ -1,7 +1,8 @@
 /**
  * Exit codes, passwords, sessions and the command line itself, with the client as a separate
  * process: a password room (flag, environment, wrong → 3, none and no terminal → 3); an expired
- * room → 4; a full room → 5 with the server's message; usage errors → 2; the token cache is
+ * room → 4; a full room → 5 with the server's message; usage errors → 2; `share` like the
+ * other commands (3 for a wrong password or a session without DELETE, 4 expired, 2 usage); the token cache is
  * 0600 and a second run refreshes the session instead of entering again; --help, completions,
  * Chinese messages, open.
  */
@@ -49,6 +50,35 @@ describe('elizabeth client: exit codes, passwords, sessions, help', () => {
     const none = await runClient(['ls', url], freshEnv());
     expect(none.code).toBe(3);
     expect(none.stderr).toMatch(/needs a password/);
+    // share, like the others
+    const shared = await runClient(['share', url, '--json', '--password', 'right-pass'], freshEnv());
+    expect(shared.code, shared.stderr).toBe(0);
+    expect((JSON.parse(shared.stdout.toString()) as { permission: number }).permission).toBe(1);
+    const wrongShare = await runClient(['share', url, '--password', 'wrong-pass'], freshEnv());
+    expect(wrongShare.code).toBe(3);
+    expect(wrongShare.stderr).toMatch(/AUTHENTICATION_FAILED/);
+    const noneShare = await runClient(['share', url], freshEnv());
+    expect(noneShare.code).toBe(3);
+    expect(noneShare.stderr).toMatch(/needs a password/);
+  });
+
+  it('share without DELETE in the room exits 3 (PERMISSION_DENIED)', async () => {
+    await createRoom(server.url, 'no-managers', { max_times_entered: 100 });
+    const entered = await fetch(`${server.url}/api/v1/rooms/no-managers/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    const { token } = (await entered.json()) as { token: string };
+    const changed = await fetch(`${server.url}/api/v1/rooms/no-managers/permissions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ edit: true, share: true, delete: false }),
+    });
+    expect(changed.status, await changed.text()).toBe(200);
+    const res = await runClient(['share', `${server.url}/no-managers`], freshEnv());
+    expect(res.code).toBe(3);
+    expect(res.stderr).toMatch(/PERMISSION_DENIED/);
   });
 
   it('tokens are cached 0600 and refreshed: a second run does not enter the room again', async () => {
@@ -85,6 +115,9 @@ describe('elizabeth client: exit codes, passwords, sessions, help', () => {
     const res = await runClient(['ls', `${server.url}/short-lived`], freshEnv());
     expect(res.code).toBe(4);
     expect(res.stderr).toMatch(/ROOM_EXPIRED/);
+    const shared = await runClient(['share', `${server.url}/short-lived`], freshEnv());
+    expect(shared.code).toBe(4);
+    expect(shared.stderr).toMatch(/ROOM_EXPIRED/);
   });
 
   it("a full room exits 5 with the server's message", async () => {
@@ -114,6 +147,14 @@ describe('elizabeth client: exit codes, passwords, sessions, help', () => {
       expect((await runClient(['push'], freshEnv())).code).toBe(2);
       expect((await runClient(['pull', `${server.url}/some-room`], freshEnv())).code).toBe(2);
       expect((await runClient(['tail', `${server.url}/some-room`, '--bogus'], freshEnv())).code).toBe(2);
+      expect((await runClient(['share'], freshEnv())).code).toBe(2);
+      expect((await runClient(['share', `${server.url}/some-room`, '--bogus'], freshEnv())).code).toBe(2);
+      expect((await runClient(['share', 'bare-room'], freshEnv())).code).toBe(2);
+      const sharedBare = await runClient(
+        ['share', 'bare-room', '--server', server.url, '--json'],
+        freshEnv(),
+      );
+      expect(sharedBare.code, sharedBare.stderr).toBe(0);
       const bare = await runClient(['ls', 'bare-room'], freshEnv());
       expect(bare.code).toBe(2);
       expect(bare.stderr).toMatch(/ELIZABETH_URL/);
@@ -136,10 +177,10 @@ describe('elizabeth client: exit codes, passwords, sessions, help', () => {
     { timeout: 90_000 },
     async () => {
       const help = await runClient(['--help'], freshEnv());
-      for (const command of ['push', 'pull', 'ls', 'send', 'tail', 'open', 'completions', 'serve']) {
+      for (const command of ['push', 'pull', 'ls', 'send', 'tail', 'share', 'open', 'completions', 'serve']) {
         expect(help.stdout.toString()).toContain(command);
       }
-      for (const command of ['push', 'pull', 'ls', 'send', 'tail', 'open']) {
+      for (const command of ['push', 'pull', 'ls', 'send', 'tail', 'share', 'open']) {
         const res = await runClient([command, '--help'], freshEnv());
         expect(res.code).toBe(0);
         expect(res.stdout.toString()).toMatch(new RegExp(`Usage: elizabeth ${command} \\[options\\] <room>`));
@@ -149,6 +190,7 @@ describe('elizabeth client: exit codes, passwords, sessions, help', () => {
         const res = await runClient(['completions', shell], freshEnv());
         expect(res.code).toBe(0);
         expect(res.stdout.toString()).toContain('push');
+        expect(res.stdout.toString()).toContain('share');
       }
       expect((await runClient(['completions', 'tcsh'], freshEnv())).code).toBe(2);
       const open = await runClient(['open', `${server.url}/qr-room`], freshEnv());

@@ -29,6 +29,7 @@ const TABLES = [
   'room_tombstones',
   'rooms',
   'sessions',
+  'share_link_download_leases',
   'share_links',
   'token_blacklist',
   'upload_reservations',

@@ -31,6 +31,7 @@ const PURGED_KINDS = [
   'expired_refresh_tokens',
   'expired_blacklist',
   'released_names',
+  'released_download_leases',
   'blobs_deleted',
   'orphans_deleted',
 ];

@@ -1,5 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { afterAll, beforeAll } from 'vitest';
+
+import { createTestDatabase, type DatabaseEngine, type TestDatabase } from '../support/db.js';
 
 import { freePort } from '../server/ports.js';
 import { RELAXED_LIMITS_ENV } from '../support/app.js';
@@ -99,4 +106,49 @@ export async function runGc(env: Record<string, string>): Promise<string> {
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
   if (code !== 0) throw new Error(`elizabeth gc exited with ${code}: ${out}`);
   return out;
+}
+
+export interface CrashFixture {
+  /** The data directory; storage in `storageRoot` under it. */
+  dir: string;
+  storageRoot: string;
+  /** The server's settings (set in `beforeAll`). */
+  env: Record<string, string>;
+  testDb: TestDatabase;
+  /** The running server, if any: killed after the suite. */
+  server?: SpawnedServer;
+}
+
+/**
+ * A data directory, a fresh database of `engine` and the env of a spawned server on them, made
+ * before the suite's tests and removed after them (the server, if still running, killed first).
+ */
+export function useCrashFixture(
+  engine: DatabaseEngine,
+  prefix: string,
+  extraEnv: Record<string, string> = {},
+  cleanup?: () => Promise<void>,
+): CrashFixture {
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-${engine}-`));
+  const fixture = { dir, storageRoot: join(dir, 'storage'), env: {} } as CrashFixture;
+  beforeAll(async () => {
+    mkdirSync(fixture.storageRoot, { recursive: true });
+    fixture.testDb = await createTestDatabase(engine);
+    fixture.env = {
+      DATA_DIR: dir,
+      STORAGE_ROOT: fixture.storageRoot,
+      DATABASE_URL: fixture.testDb.config.url,
+      JWT_SECRET: `${prefix}-secret-0123456789-abcdefghijklmnop`,
+      GC_INTERVAL_SECONDS: '3600',
+      WEB_ROOT: join(dir, 'no-web'),
+      ...extraEnv,
+    };
+  });
+  afterAll(async () => {
+    await fixture.server?.kill();
+    await cleanup?.();
+    await fixture.testDb?.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return fixture;
 }

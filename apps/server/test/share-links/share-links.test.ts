@@ -94,6 +94,11 @@ describeEachDatabase('share links', (engine) => {
     for (const roomBits of [VIEW | EDIT | SHARE | DELETE, VIEW | EDIT, VIEW | DELETE, VIEW]) {
       it(`room ${roomBits}: every link permission 1..15`, async () => {
         const { room, manager } = await managedRoom();
+        const ws = `${base.replace(/^http/, 'ws')}/api/v1/ws`;
+        const stored = await uploadOneShot(t.app, room, manager, [
+          { name: 'matrix.bin', content: Buffer.from('matrix') },
+        ]);
+        const fileId = stored.json<{ uploaded: Array<{ id: number }> }>().uploaded[0]!.id;
         for (let linkBits = 1; linkBits <= 15; linkBits++) {
           await setRoomPermission(room, roomBits);
           const res = await createLink(room, manager, { permission: linkBits });
@@ -117,10 +122,51 @@ describeEachDatabase('share links', (engine) => {
           });
           if (linkBits & VIEW) expect(list.statusCode, list.body).toBe(200);
           else expectError(list, 403, 'PERMISSION_DENIED');
+          // Read, download and archive need VIEW too; so does the WebSocket.
+          for (const url of [
+            `/api/v1/rooms/${room}/messages`,
+            `/api/v1/contents/${fileId}`,
+            `/api/v1/rooms/${room}/archive`,
+          ]) {
+            const res = await t.app.inject({ method: 'GET', url, headers: bearer(token) });
+            if (linkBits & VIEW) expect(res.statusCode, `${url} ${res.body}`).toBe(200);
+            else expectError(res, 403, 'PERMISSION_DENIED');
+          }
+          const socket = await WsClient.open(ws);
+          sockets.push(socket);
+          socket.send({ message_type: 'connect', payload: { token, room_name: room } });
+          if (linkBits & VIEW) expect((await socket.next()).message_type).toBe('connect_ack');
+          else expect((await socket.expectClose()).code).toBe(4403);
+          await socket.close();
 
           const posted = await post(room, token, 'from the link');
           if (linkBits & roomBits & EDIT) expect(posted.statusCode, posted.body).toBe(201);
           else expectError(posted, 403, 'PERMISSION_DENIED');
+          // Uploads (one-shot and tus) need EDIT, not VIEW.
+          const uploaded = await uploadOneShot(t.app, room, token, [
+            { name: `u${linkBits}.txt`, content: Buffer.from('u') },
+          ]);
+          const tus = await t.app.inject({
+            method: 'POST',
+            url: `/api/v1/rooms/${room}/uploads`,
+            headers: { ...bearer(token), 'tus-resumable': '1.0.0', 'upload-length': '1' },
+          });
+          if (linkBits & roomBits & EDIT) {
+            expect(uploaded.statusCode, uploaded.body).toBe(201);
+            expect(tus.statusCode, tus.body).toBe(201);
+          } else {
+            expectError(uploaded, 403, 'PERMISSION_DENIED');
+            expectError(tus, 403, 'PERMISSION_DENIED');
+          }
+          // Editing needs VIEW and EDIT (room EDIT back on for the manager's message above).
+          const edited = await t.app.inject({
+            method: 'PUT',
+            url: `/api/v1/rooms/${room}/contents/${made.message.id}`,
+            headers: bearer(token),
+            payload: { text: 'edited by the link' },
+          });
+          if (linkBits & roomBits & EDIT && linkBits & VIEW) expect(edited.statusCode, edited.body).toBe(200);
+          else expectError(edited, 403, 'PERMISSION_DENIED');
 
           const deleted = await t.app.inject({
             method: 'DELETE',
@@ -444,6 +490,32 @@ describeEachDatabase('share links', (engine) => {
     expect(socket.frames.filter((f) => f.message_type.startsWith('content_'))).toHaveLength(0);
   });
 
+  it('with VIEW besides EDIT, the visitor sees its own uploads and their events after a reload', async () => {
+    const { room, manager } = await managedRoom();
+    const ws = `${base.replace(/^http/, 'ws')}/api/v1/ws`;
+    const created = await link(room, manager, { permission: VIEW | EDIT });
+    const first = await open(created.secret);
+    const up = await uploadOneShot(t.app, room, first.token, [
+      { name: 'mine.txt', content: Buffer.from('mine') },
+    ]);
+    const own = up.json<{ uploaded: Array<{ id: number }> }>().uploaded[0]!.id;
+    // "After the page reloads": a new opening of the link.
+    const again = await open(created.secret);
+    const list = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/rooms/${room}/contents`,
+      headers: bearer(again.token),
+    });
+    expect(list.json<Array<{ id: number }>>().map((c) => c.id)).toContain(own);
+    const got = await download(`${base}/api/v1/contents/${own}?token=${again.token}`);
+    expect(got.status).toBe(200);
+    expect(got.body.toString()).toBe('mine');
+    const socket = await WsClient.connect(ws, again.token, room);
+    sockets.push(socket);
+    const posted = (await post(room, again.token, 'mine too')).json<{ message: { id: number } }>();
+    expect((await socket.next('content_created')).payload.content.id).toBe(posted.message.id);
+  });
+
   it('a scoped view link lists and downloads its files only', async () => {
     const { room, manager, fileId, created } = await fileLink(10, {});
     const other = await uploadOneShot(t.app, room, manager, [
@@ -522,5 +594,92 @@ describeEachDatabase('share link expiry', (engine) => {
       headers: bearer(token),
     });
     expectError(use, 401, 'AUTHENTICATION_FAILED');
+  });
+});
+
+describeEachDatabase('share link download leases', (engine) => {
+  let t: ContentsTestApp;
+  let base: string;
+  beforeAll(async () => {
+    t = await createContentsApp({ engine, env: { ROOM_SHARE_LINK_DOWNLOAD_LEASE_SECONDS: '1' } });
+    base = await listen(t.app);
+  });
+  afterAll(() => t?.close());
+
+  const linkRow = (id: number) =>
+    t.database.db.selectFrom('share_links').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const leases = (id: number) =>
+    t.database.db.selectFrom('share_link_download_leases').selectAll().where('link_id', '=', id).execute();
+
+  async function oneDownloadLink(room: string) {
+    await createRoom(t.app, room, { max_size: 64 * 1024 * 1024 });
+    const manager = (await enter(t.app, room)).token;
+    const content = Buffer.alloc(16 * 1024 * 1024, 3);
+    const up = await uploadOneShot(t.app, room, manager, [{ name: 'f.bin', content }]);
+    const fileId = up.json<{ uploaded: Array<{ id: number }> }>().uploaded[0]!.id;
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/rooms/${room}/share-links`,
+      headers: bearer(manager),
+      payload: { permission: VIEW, content_ids: [fileId], max_downloads: 1 },
+    });
+    const created = res.json<LinkView>();
+    const opened = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/share-links/open',
+      payload: { secret: created.secret },
+    });
+    const url = `${base}/api/v1/contents/${fileId}?token=${opened.json<Opened>().token}`;
+    return { created, content, url };
+  }
+
+  it('a transfer longer than the lease keeps its slot (renewed) and counts once', async () => {
+    const { created, content, url } = await oneDownloadLink('lease-renewed');
+    const chunks: Buffer[] = [];
+    let resume!: () => void;
+    const done = new Promise<number>((resolve, reject) => {
+      const req = httpRequest(url, (res) => {
+        res.once('data', () => {
+          res.pause();
+          resume = () => res.resume();
+        });
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    await expect.poll(() => resume !== undefined).toBe(true);
+    // Three lease periods later the stalled transfer still holds the slot.
+    await new Promise((r) => setTimeout(r, 3000));
+    const other = await t.app.inject({ method: 'GET', url: url.slice(base.length) });
+    expectError(other, 409, 'CONFLICT');
+    expect(await leases(created.id)).toHaveLength(1);
+    resume();
+    expect(await done).toBe(200);
+    expect(Buffer.concat(chunks).equals(content)).toBe(true);
+    await expect.poll(async () => Number((await linkRow(created.id)).downloads)).toBe(1);
+    expect(Number((await linkRow(created.id)).downloads_pending)).toBe(0);
+    expect(await leases(created.id)).toHaveLength(0);
+  });
+
+  it('a lapsed lease (its server died) is given back by the lifecycle pass', async () => {
+    const { created } = await oneDownloadLink('lease-lapsed');
+    // What a server killed mid-transfer leaves behind: a held slot nobody renews.
+    const past = Date.now() - 5000;
+    await t.database.db
+      .insertInto('share_link_download_leases')
+      .values({ link_id: created.id, lease_until: past, created_at: past - 1000 })
+      .execute();
+    await t.database.db
+      .updateTable('share_links')
+      .set({ downloads_pending: 1 })
+      .where('id', '=', created.id)
+      .execute();
+    const pass = await t.app.lifecycle.runPass();
+    expect(pass.released_download_leases).toBe(1);
+    expect(Number((await linkRow(created.id)).downloads_pending)).toBe(0);
+    expect(await leases(created.id)).toHaveLength(0);
+    expect((await t.app.lifecycle.runPass()).released_download_leases).toBe(0);
   });
 });

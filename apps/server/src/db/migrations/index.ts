@@ -4,6 +4,7 @@ import * as reservationOwner from './0003_reservation_owner.js';
 import * as roomTombstones from './0005_room_tombstones.js';
 import * as shareLinks from './0006_share_links.js';
 import * as displayNames from './0007_display_names.js';
+import * as shareLinkDownloadLeases from './0008_share_link_download_leases.js';
 import type { DatabaseMigration } from './types.js';
 
 export type { DatabaseMigration, MigrationContext } from './types.js';
@@ -19,4 +20,5 @@ export const MIGRATIONS: readonly DatabaseMigration[] = [
   { name: '0005_room_tombstones', up: roomTombstones.up },
   { name: '0006_share_links', up: shareLinks.up },
   { name: '0007_display_names', up: displayNames.up },
+  { name: '0008_share_link_download_leases', up: shareLinkDownloadLeases.up },
 ];

@@ -12,6 +12,7 @@ const PURGED_KINDS = [
   'expired_refresh_tokens',
   'expired_blacklist',
   'released_names',
+  'released_download_leases',
   'blobs_deleted',
   'orphans_deleted',
 ] as const satisfies ReadonlyArray<keyof LifecycleResult>;

@@ -40,31 +40,114 @@ export const shareLinksRepository = {
     return Number(result.numUpdatedRows) === 1;
   },
 
-  /** Holds one download slot; false when completed plus pending downloads reach the limit. */
-  async reserveDownload(db: Kysely<DB>, id: number): Promise<boolean> {
+  /**
+   * Holds one download slot as a lease until `leaseUntil`; the lease's id, or undefined when
+   * completed downloads plus held slots reach the limit. Lapsed leases of the link are taken
+   * back first, in the same transaction. The conditional update of `downloads_pending` is the
+   * atomic step on both engines (a row lock on PostgreSQL, the one writer on SQLite), and the
+   * table's check constraint guards it.
+   */
+  reserveDownload(db: Kysely<DB>, id: number, now: number, leaseUntil: number): Promise<number | undefined> {
+    return db.transaction().execute(async (trx) => {
+      await shareLinksRepository.reclaimLapsedLeases(trx, now, id);
+      const result = await trx
+        .updateTable('share_links')
+        .set((eb) => ({ downloads_pending: eb('downloads_pending', '+', 1) }))
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .where('max_downloads', 'is not', null)
+        .where((eb) => eb(eb('downloads', '+', eb.ref('downloads_pending')), '<', eb.ref('max_downloads')))
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return undefined;
+      const lease = await trx
+        .insertInto('share_link_download_leases')
+        .values({ link_id: id, lease_until: leaseUntil, created_at: now })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return Number(lease.id);
+    });
+  },
+
+  /** Moves a held lease's end; false when the lease is gone (it lapsed and was taken back). */
+  async renewLease(db: Kysely<DB>, leaseId: number, leaseUntil: number): Promise<boolean> {
     const result = await db
-      .updateTable('share_links')
-      .set((eb) => ({ downloads_pending: eb('downloads_pending', '+', 1) }))
-      .where('id', '=', id)
-      .where('revoked_at', 'is', null)
-      .where('max_downloads', 'is not', null)
-      .where((eb) => eb(eb('downloads', '+', eb.ref('downloads_pending')), '<', eb.ref('max_downloads')))
+      .updateTable('share_link_download_leases')
+      .set({ lease_until: leaseUntil })
+      .where('id', '=', leaseId)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   },
 
-  /** Ends a held slot: a completed transfer counts, any other gives the slot back. */
-  async finishDownload(db: Kysely<DB>, id: number, completed: boolean): Promise<ShareLinkRow | undefined> {
-    return db
-      .updateTable('share_links')
-      .set((eb) => ({
-        downloads_pending: eb('downloads_pending', '-', 1),
-        ...(completed ? { downloads: eb('downloads', '+', 1) } : {}),
-      }))
-      .where('id', '=', id)
-      .where('downloads_pending', '>', 0)
-      .returningAll()
-      .executeTakeFirst();
+  /**
+   * Takes back lapsed leases (of one link, or of all): deletes them and lowers each link's
+   * `downloads_pending` by as many. Returns how many. A lease is deleted by one transaction
+   * only, so it is given back once however many instances reclaim at the same time.
+   */
+  async reclaimLapsedLeases(db: Kysely<DB>, now: number, linkId?: number): Promise<number> {
+    let query = db.deleteFrom('share_link_download_leases').where('lease_until', '<=', now);
+    if (linkId !== undefined) query = query.where('link_id', '=', linkId);
+    const gone = await query.returning('link_id').execute();
+    const perLink = new Map<number, number>();
+    for (const { link_id } of gone) perLink.set(Number(link_id), (perLink.get(Number(link_id)) ?? 0) + 1);
+    for (const [link, count] of [...perLink].sort(([a], [b]) => a - b)) {
+      await db
+        .updateTable('share_links')
+        .set((eb) => ({
+          downloads_pending: eb
+            .case()
+            .when('downloads_pending', '>=', count)
+            .then(eb('downloads_pending', '-', count))
+            .else(0)
+            .end(),
+        }))
+        .where('id', '=', link)
+        .execute();
+    }
+    return gone.length;
+  },
+
+  /**
+   * Ends a held slot: a completed transfer counts, any other gives the slot back. A transfer
+   * whose lease was taken back meanwhile (it went unrenewed past its end) holds no slot: its
+   * completion counts only while the limit leaves room for it.
+   */
+  finishDownload(
+    db: Kysely<DB>,
+    id: number,
+    leaseId: number,
+    completed: boolean,
+  ): Promise<ShareLinkRow | undefined> {
+    return db.transaction().execute(async (trx) => {
+      const released = await trx
+        .deleteFrom('share_link_download_leases')
+        .where('id', '=', leaseId)
+        .executeTakeFirst();
+      if (Number(released.numDeletedRows) === 1) {
+        return trx
+          .updateTable('share_links')
+          .set((eb) => ({
+            downloads_pending: eb('downloads_pending', '-', 1),
+            ...(completed ? { downloads: eb('downloads', '+', 1) } : {}),
+          }))
+          .where('id', '=', id)
+          .where('downloads_pending', '>', 0)
+          .returningAll()
+          .executeTakeFirst();
+      }
+      if (!completed) return undefined;
+      return trx
+        .updateTable('share_links')
+        .set((eb) => ({ downloads: eb('downloads', '+', 1) }))
+        .where('id', '=', id)
+        .where((eb) =>
+          eb.or([
+            eb('max_downloads', 'is', null),
+            eb(eb('downloads', '+', eb.ref('downloads_pending')), '<', eb.ref('max_downloads')),
+          ]),
+        )
+        .returningAll()
+        .executeTakeFirst();
+    });
   },
 
   async revoke(db: Kysely<DB>, id: number, now: number): Promise<boolean> {

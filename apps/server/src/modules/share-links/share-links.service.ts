@@ -36,6 +36,7 @@ export interface ShareLinksDeps {
   passwordAttempts: AttemptLimiter;
   /** Deletes contents of a room with their bytes and tells the room (burn after reading). */
   burn: (room: { id: number; slug: string }, ids: number[]) => Promise<unknown>;
+  logger?: { warn(obj: object, msg: string): void };
 }
 
 /** A transfer holding one of a link's download slots; `finish` once, when the response ends. */
@@ -258,8 +259,10 @@ export class ShareLinksService {
 
   /**
    * Before the bytes of a file go to a share link's session whose link limits downloads: holds
-   * one slot (`410` when the link is used up, `409` while the last slots are held by transfers
-   * under way). HEAD requests and links without a limit take none (undefined).
+   * one slot as a lease (`410` when the link is used up, `409` while the last slots are held by
+   * transfers under way). The lease lasts `room.share_link_download_lease_seconds` and is renewed
+   * every third of that while the transfer runs, so the slot of a transfer whose server died is
+   * free again one lease period later. HEAD requests and links without a limit take none.
    */
   async beginDownload(auth: RoomAuth, method: string): Promise<DownloadTicket | undefined> {
     const link = auth.link;
@@ -270,7 +273,10 @@ export class ShareLinksService {
       if (current && current.downloads >= link.max_downloads) this.assertLive(current);
       return undefined;
     }
-    if (!(await shareLinksRepository.reserveDownload(db, link.id))) {
+    const leaseMs = this.deps.config.room.share_link_download_lease_seconds * 1000;
+    const now = this.now;
+    const leaseId = await shareLinksRepository.reserveDownload(db, link.id, now, now + leaseMs);
+    if (leaseId === undefined) {
       const current = await shareLinksRepository.findById(db, link.id);
       if (!current || current.downloads >= link.max_downloads) {
         throw linkGone('downloads_exhausted', 'This link was already downloaded as many times as it allows');
@@ -278,12 +284,24 @@ export class ShareLinksService {
       if (current.revoked_at !== null) throw linkGone('revoked', 'This link was revoked');
       throw new AppError('CONFLICT', 'The last downloads this link allows are under way; try again shortly');
     }
+    const renewal = setInterval(
+      () => {
+        shareLinksRepository
+          .renewLease(db, leaseId, this.now + leaseMs)
+          .catch((error: unknown) =>
+            this.deps.logger?.warn({ err: error }, 'share link download lease renewal failed'),
+          );
+      },
+      Math.max(100, Math.floor(leaseMs / 3)),
+    );
+    renewal.unref();
     let done = false;
     return {
       finish: async (completed) => {
         if (done) return;
         done = true;
-        const after = await shareLinksRepository.finishDownload(db, link.id, completed);
+        clearInterval(renewal);
+        const after = await shareLinksRepository.finishDownload(db, link.id, leaseId, completed);
         if (!completed || !after) return;
         this.publish(auth.room, link.id, 'used');
         if (

@@ -106,16 +106,23 @@ function PasswordForm({ wrong, onSubmit }: { wrong: boolean; onSubmit: (password
         onSubmit(password);
       }}
     >
-      <Field label={t('shareLinks.password')} htmlFor="share-link-password">
+      <Field
+        label={t('shareLinks.password')}
+        htmlFor="share-link-password"
+        error={wrong ? t('shareLinks.wrongPassword') : undefined}
+      >
         <PasswordInput
           id="share-link-password"
           value={password}
           onChange={(e) => setPassword(e.target.value)}
           data-testid="share-link-password"
           aria-invalid={wrong}
+          aria-describedby={wrong ? 'share-link-password-error' : undefined}
         />
       </Field>
-      <Button type="submit">{t('shareLinks.open')}</Button>
+      <Button type="submit" data-testid="share-link-password-submit">
+        {t('shareLinks.open')}
+      </Button>
     </form>
   );
 }

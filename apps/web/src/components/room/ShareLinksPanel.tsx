@@ -7,6 +7,7 @@ import type { CreateShareLinkBody, ShareLinkView } from '@elizabeth/protocol';
 import { Permission } from '@elizabeth/protocol/constants';
 import { getApi } from '@/lib/api-client';
 import { errorMessage } from '@/lib/errors';
+import { useRoomFiles } from '@/lib/room-files';
 import { useT } from '@/lib/i18n';
 
 import { Button } from '../ui/button';
@@ -32,10 +33,9 @@ export function ShareLinksPanel() {
     queryKey: ['share-links', slug],
     queryFn: () => getApi().listShareLinks(slug),
   });
-  const files = useQuery({
-    queryKey: ['share-link-files', slug],
-    queryFn: () => getApi().listContents(slug, ['file', 'image']),
-  });
+  // The room's live file list: a file that arrives while the panel is open can be shared at once.
+  const files = useRoomFiles(slug);
+  const shareable = (files.data ?? []).filter((c) => c.content_type === 'file' || c.content_type === 'image');
   const [view, setView] = useState(true);
   const [edit, setEdit] = useState(false);
   const [expiry, setExpiry] = useState(0);
@@ -132,7 +132,7 @@ export function ShareLinksPanel() {
             data-testid="share-link-file"
           >
             <option value="">{t('shareLinks.wholeRoom')}</option>
-            {(files.data ?? []).map((file) => (
+            {shareable.map((file) => (
               <option key={file.id} value={file.id}>
                 {file.file_name}
               </option>
@@ -153,7 +153,12 @@ export function ShareLinksPanel() {
               />
             </label>
             <label className="flex items-center gap-2">
-              <input type="checkbox" checked={burn} onChange={(e) => setBurn(e.target.checked)} />
+              <input
+                type="checkbox"
+                checked={burn}
+                onChange={(e) => setBurn(e.target.checked)}
+                data-testid="share-link-burn"
+              />
               {t('shareLinks.burn')}
             </label>
           </>

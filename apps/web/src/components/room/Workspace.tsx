@@ -16,6 +16,7 @@ import { useT } from '@/lib/i18n';
 import { usePrefs } from '@/lib/prefs';
 import { RoomSocket, type ConnectionState, type ServerFrame } from '@/lib/realtime';
 import { decodeClaims } from '@/lib/token-store';
+import { useRoomFiles } from '@/lib/room-files';
 import { activeUploadBytes } from '@/lib/transfers';
 import { uploadFiles } from '@/lib/uploads';
 
@@ -36,21 +37,8 @@ const PreviewDialog = dynamic(() => import('./PreviewDialog').then((m) => m.Prev
 
 type MobileTab = 'room' | 'chat' | 'files';
 
-const FILE_TYPES = ['image', 'file', 'url'];
 /** A room this close to its expiry issues no new token (the server's minimum plus leeway). */
 const FINAL_SECONDS_MS = 15_000;
-
-async function listFiles(slug: string): Promise<ContentView[]> {
-  const api = getApi();
-  try {
-    return await api.listContents(slug, FILE_TYPES);
-  } catch (error) {
-    // A server that does not know one of the type names: filter on our side.
-    if ((error as { status?: number }).status === 400)
-      return (await api.listContents(slug)).filter((c) => c.content_type !== 'text');
-    throw error;
-  }
-}
 
 function notify(title: string, body: string, tag: string) {
   try {
@@ -87,11 +75,7 @@ export function Workspace({
     staleTime: 5_000,
   });
   const room = roomQuery.data;
-  const filesQuery = useQuery({
-    queryKey: ['files', slug],
-    queryFn: () => listFiles(slug),
-    staleTime: 10_000,
-  });
+  const filesQuery = useRoomFiles(slug);
   const timeline = useTimeline(slug);
   const { renameAuthor } = timeline;
   const onRenamed = useCallback(
