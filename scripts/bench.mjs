@@ -167,6 +167,10 @@ async function startElizabeth(label) {
         // One room takes every socket of the fan-out and every byte of the transfers.
         REALTIME_MAX_CONNECTIONS_PER_ROOM: '5000',
         REALTIME_MAX_CONNECTIONS: '10000',
+        // The fan-out's 1 000 sockets all come from 127.0.0.1 (default caps: 128 connections,
+        // 100 sockets per client address).
+        MAX_CONNECTIONS_PER_CLIENT: '5000',
+        REALTIME_MAX_CONNECTIONS_PER_CLIENT: '5000',
         ROOM_LIMIT_MAX_SIZE: '16GiB',
         UPLOAD_MAX_FILE_SIZE: '16GiB',
         UPLOAD_MAX_REQUEST_SIZE: '16GiB',
