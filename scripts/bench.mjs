@@ -6,7 +6,8 @@
 //
 //   npm run bench                  full run (1 GiB transfers, 3 rounds)
 //   npm run bench -- --quick       smoke run (128 MiB, 1 round; well under two minutes)
-//   npm run bench -- --peer        adds droppy, side by side (see scripts/bench/droppy.mjs)
+//   npm run bench -- --peer        adds droppy and PsiTransfer, side by side (scripts/bench/droppy.mjs,
+//                                  scripts/bench/psitransfer.mjs)
 //   npm run bench -- --check       harness self-check: also fails when a row could not be measured;
 //                                  writes bench/results/check.json instead of latest.json
 //   --size <MiB>  --rounds <n>  --out <file>  override the defaults
@@ -25,7 +26,13 @@ import { download, chunkedUpload, multipartUpload } from './bench/transfers.mjs'
 import { clientTransfers } from './bench/client.mjs';
 import { fanOut } from './bench/realtime.mjs';
 import { postLoad } from './bench/messages.mjs';
-import { locateDroppy, startDroppy, waitForFile } from './bench/droppy.mjs';
+import { clearDroppy, droppyUpload, locateDroppy, startDroppy } from './bench/droppy.mjs';
+import {
+  clearPsiTransfer,
+  locatePsiTransfer,
+  psiTransferUpload,
+  startPsiTransfer,
+} from './bench/psitransfer.mjs';
 import {
   MiB,
   cpuMsOf,
@@ -160,6 +167,10 @@ async function startElizabeth(label) {
         // One room takes every socket of the fan-out and every byte of the transfers.
         REALTIME_MAX_CONNECTIONS_PER_ROOM: '5000',
         REALTIME_MAX_CONNECTIONS: '10000',
+        // The fan-out's 1 000 sockets all come from 127.0.0.1 (default caps: 128 connections,
+        // 100 sockets per client address).
+        MAX_CONNECTIONS_PER_CLIENT: '5000',
+        REALTIME_MAX_CONNECTIONS_PER_CLIENT: '5000',
         ROOM_LIMIT_MAX_SIZE: '16GiB',
         UPLOAD_MAX_FILE_SIZE: '16GiB',
         UPLOAD_MAX_REQUEST_SIZE: '16GiB',
@@ -262,7 +273,7 @@ async function main() {
   const bare = await startBaseline('http', join(work, 'baseline-files'), source);
   const samples = { tusOurs: [], tusBase: [], mpOurs: [], mpBase: [], dlOurs: [], dlBase: [] };
   for (const key of Object.keys(samples)) samples[key.replace(/(Ours|Base)$/, 'Cpu$1')] = [];
-  const peerRun = args.peer ? await startPeer() : undefined;
+  const peerRuns = args.peer ? await startPeers() : undefined;
   const rss = sampleRss(server.pid);
   for (let round = 0; round < plan.rounds; round++) {
     const oursFirst = round % 2 === 1; // alternate who goes first against cache and drift effects
@@ -383,7 +394,7 @@ async function main() {
         },
       );
     }
-    if (peerRun) await peerRound(peerRun, round, source, sourceSha, size);
+    if (peerRuns) await peerRound(peerRuns, round, source, sourceSha, size);
     // Free the disk for the next round.
     const ids = [tusContent?.id, multipartContent?.id].filter((id) => id !== undefined);
     if (ids.length > 0)
@@ -442,10 +453,10 @@ async function main() {
     target: { atMost: 120 },
     note: 'max of VmRSS sampled every 50 ms and VmHWM',
   });
-  const peer = await finishPeer(peerRun, sizeLabel, samples);
+  const peers = await finishPeers(peerRuns, sizeLabel, samples, transferPeak);
   if (args['transfers-only']) {
     await stop(server.handle);
-    return { machine, peer, samples };
+    return { machine, peers, samples };
   }
 
   // ---- terminal client vs curl (scripts/bench/client.mjs) ---------------------------------------
@@ -609,109 +620,157 @@ async function main() {
     errorRow('web_first_load', 'Home page first-load JavaScript (gzipped)', 'KB', error, { atMost: 200 });
   }
 
-  // ---- peer: droppy ---------------------------------------------------------------------------
-
-  return { machine, peer, samples };
+  return { machine, peers, samples };
 }
 
 /**
- * The peer, measured inside the transfer rounds (right after ours and the baseline, so all three
- * see the same machine): droppy's multipart upload and download of the same file.
+ * The peers, installed outside this repository (docs/BENCHMARKS.md, "Peer comparison"), each
+ * measured inside the transfer rounds right after ours and the baseline, so all of them see the
+ * same machine. `kind` is our transfer row its upload stands beside: droppy has no tus, so it
+ * gets the one-shot multipart upload; PsiTransfer gets the same tus upload (8 MiB PATCHes).
  */
-async function startPeer() {
-  const located = locateDroppy();
-  if (!located.path) {
-    log(`peer: ${located.reason}`);
-    return { ran: false, reason: located.reason };
+const PEERS = [
+  {
+    id: 'droppy',
+    name: 'droppy',
+    kind: 'mp',
+    upload: 'multipart',
+    locate: locateDroppy,
+    start: startDroppy,
+    send: (instance, { source, size, round }) => droppyUpload(instance, source, size, `peer-${round}.bin`),
+    clear: clearDroppy,
+  },
+  {
+    id: 'psitransfer',
+    name: 'PsiTransfer',
+    kind: 'tus',
+    upload: 'tus, 8 MiB PATCHes',
+    locate: locatePsiTransfer,
+    start: startPsiTransfer,
+    send: (instance, { source, size, round }) =>
+      psiTransferUpload(instance, source, size, plan.chunkBytes, {
+        bucket: `bench-${round}`,
+        name: `peer-${round}.bin`,
+      }),
+    clear: clearPsiTransfer,
+  },
+];
+
+async function startPeers() {
+  const runs = [];
+  for (const peer of PEERS) {
+    const run = { peer, ran: false, up: [], down: [], cpuUp: [], cpuDown: [] };
+    runs.push(run);
+    const located = peer.locate();
+    if (!located.path) {
+      run.reason = located.reason;
+      log(`peer: ${located.reason}`);
+      continue;
+    }
+    log(`peer: ${peer.name} at ${located.path}`);
+    try {
+      run.instance = await peer.start(located.path, join(work, peer.id));
+      children.add(run.instance.handle);
+      run.pid = run.instance.handle.child.pid;
+      Object.assign(run, { ran: true, path: located.path, rss: sampleRss(run.pid) });
+    } catch (error) {
+      run.reason = error instanceof Error ? error.message : String(error);
+      log(`peer: ${peer.name} could not be started: ${run.reason}`);
+    }
   }
-  log(`peer: droppy at ${located.path}`);
-  try {
-    const droppy = await startDroppy(located.path, join(work, 'droppy'));
-    children.add(droppy.handle);
-    const pid = droppy.handle.child.pid;
-    return { ran: true, path: located.path, droppy, up: [], down: [], cpu: [], rss: sampleRss(pid), pid };
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    log(`peer: droppy could not be started: ${reason}`);
-    return { ran: false, reason };
-  }
+  return runs;
 }
 
-async function peerRound(peer, round, source, sourceSha, size) {
-  if (!peer.ran) return;
-  const { droppy } = peer;
-  const name = `peer-${round}.bin`;
-  try {
-    const cpuBefore = cpuMsOf(peer.pid);
-    const { ms } = await timed(async () => {
-      await multipartUpload(
-        `${droppy.base}/!/upload?vId=0&to=${encodeURIComponent('/')}`,
-        {},
-        source,
-        size,
-        name,
-        [200],
+/** One round of every peer that still runs: upload, download, SHA-256 check, CPU of each. */
+async function peerRound(runs, round, source, sourceSha, size) {
+  for (const run of runs) {
+    if (!run.ran) continue;
+    const { peer, instance, pid } = run;
+    try {
+      let cpu = cpuMsOf(pid);
+      const { ms, result: url } = await timed(() => peer.send(instance, { source, size, round }));
+      run.cpuUp.push((cpuMsOf(pid) - cpu) / (size / MiB));
+      run.up.push(throughput(size, ms));
+      cpu = cpuMsOf(pid);
+      const { ms: dlMs, result } = await timed(() => download(url));
+      run.cpuDown.push((cpuMsOf(pid) - cpu) / (size / MiB));
+      if (result.bytes !== size || result.sha256 !== sourceSha)
+        throw new Error(`${peer.name} returned other bytes (${result.bytes} bytes)`);
+      run.down.push(throughput(result.bytes, dlMs));
+      peer.clear(instance);
+      log(
+        `  round ${round + 1} ${peer.name}: upload ${run.up.at(-1).toFixed(0)} MiB/s, download ${run.down.at(-1).toFixed(0)} MiB/s`,
       );
-      await waitForFile(join(droppy.filesDir, name), size);
-    });
-    peer.cpu.push((cpuMsOf(peer.pid) - cpuBefore) / (size / MiB));
-    peer.up.push(throughput(size, ms));
-    const { ms: dlMs, result } = await timed(() => download(`${droppy.base}/!/dl/${name}`));
-    if (result.sha256 !== sourceSha) throw new Error(`droppy returned other bytes (${result.bytes} bytes)`);
-    peer.down.push(throughput(result.bytes, dlMs));
-    rmSync(join(droppy.filesDir, name), { force: true });
-    log(
-      `  round ${round + 1} droppy: upload ${peer.up.at(-1).toFixed(0)} MiB/s, download ${peer.down.at(-1).toFixed(0)} MiB/s`,
-    );
-  } catch (error) {
-    peer.ran = false;
-    peer.reason = error instanceof Error ? error.message : String(error);
-    log(`peer: droppy failed: ${peer.reason}`);
+    } catch (error) {
+      run.ran = false;
+      run.reason = error instanceof Error ? error.message : String(error);
+      log(`peer: ${peer.name} failed: ${run.reason}`);
+    }
   }
 }
 
-async function finishPeer(peer, sizeLabel, samples) {
-  if (!peer) return null;
-  if (peer.droppy) {
-    peer.peak = Math.max(peer.rss.stop(), memoryOf(peer.pid)?.hwm ?? 0);
-    await stop(peer.droppy.handle);
-  }
-  if (!peer.ran || peer.up.length === 0) {
-    errorRow(
-      'peer_droppy_upload',
-      `droppy: upload ${sizeLabel}`,
-      'MiB/s',
-      new Error(peer.reason ?? 'no round completed'),
-    );
-    return { ran: false, reason: peer.reason ?? 'no round completed' };
-  }
+/** Stops the peers and adds their rows; resolves with the `peers` field of the results file. */
+async function finishPeers(runs, sizeLabel, samples, transferPeak) {
+  if (!runs) return null;
+  const summary = {};
   const ratio = (list, baseline) => (median(list) / median(baseline)).toFixed(2);
-  row('peer_droppy_upload', `droppy: upload ${sizeLabel} (multipart)`, 'MiB/s', median(peer.up), {
-    baseline: median(samples.mpBase),
-    note: `ours (multipart) in the same rounds: ${median(samples.mpOurs).toFixed(0)} MiB/s = ${ratio(samples.mpOurs, samples.mpBase)} x`,
-  });
-  row('peer_droppy_download', `droppy: download ${sizeLabel}`, 'MiB/s', median(peer.down), {
-    baseline: median(samples.dlBase),
-    note: `ours in the same rounds: ${median(samples.dlOurs).toFixed(0)} MiB/s = ${ratio(samples.dlOurs, samples.dlBase)} x`,
-  });
-  row(
-    'peer_droppy_cpu_upload',
-    'droppy: CPU per MiB, multipart upload (lower is better)',
-    'ms/MiB',
-    median(peer.cpu),
-    {
-      baseline: median(samples.mpCpuBase),
-    },
-  );
-  row('peer_droppy_peak_rss', `droppy: peak RSS through the ${sizeLabel} transfers`, 'MB', peer.peak / MB);
-  return {
-    ran: true,
-    droppy: peer.path,
-    upload: peer.up,
-    download: peer.down,
-    cpu_per_mib_upload: peer.cpu,
-    peak_rss: peer.peak,
-  };
+  for (const run of runs) {
+    const { peer } = run;
+    if (run.instance) {
+      run.peak = Math.max(run.rss.stop(), memoryOf(run.pid)?.hwm ?? 0);
+      await stop(run.instance.handle);
+    }
+    const id = `peer_${peer.id}`;
+    if (!run.ran || run.up.length === 0) {
+      const reason = run.reason ?? 'no round completed';
+      errorRow(`${id}_upload`, `${peer.name}: upload ${sizeLabel}`, 'MiB/s', new Error(reason));
+      summary[peer.id] = { ran: false, reason };
+      continue;
+    }
+    const ours = samples[`${peer.kind}Ours`];
+    const base = samples[`${peer.kind}Base`];
+    row(`${id}_upload`, `${peer.name}: upload ${sizeLabel} (${peer.upload})`, 'MiB/s', median(run.up), {
+      baseline: median(base),
+      note: `ours (${peer.upload}) in the same rounds: ${median(ours).toFixed(0)} MiB/s = ${ratio(ours, base)} x`,
+    });
+    row(`${id}_download`, `${peer.name}: download ${sizeLabel}`, 'MiB/s', median(run.down), {
+      baseline: median(samples.dlBase),
+      note: `ours in the same rounds: ${median(samples.dlOurs).toFixed(0)} MiB/s = ${ratio(samples.dlOurs, samples.dlBase)} x`,
+    });
+    row(
+      `${id}_cpu_upload`,
+      `${peer.name}: CPU per MiB, ${peer.kind === 'tus' ? 'tus' : 'multipart'} upload (lower is better)`,
+      'ms/MiB',
+      median(run.cpuUp),
+      {
+        baseline: median(samples[`${peer.kind}CpuBase`]),
+        note: `ours: ${median(samples[`${peer.kind}CpuOurs`]).toFixed(2)} ms/MiB`,
+      },
+    );
+    row(
+      `${id}_cpu_download`,
+      `${peer.name}: CPU per MiB, download (lower is better)`,
+      'ms/MiB',
+      median(run.cpuDown),
+      {
+        baseline: median(samples.dlCpuBase),
+        note: `ours: ${median(samples.dlCpuOurs).toFixed(2)} ms/MiB`,
+      },
+    );
+    row(`${id}_peak_rss`, `${peer.name}: peak RSS through the ${sizeLabel} transfers`, 'MB', run.peak / MB, {
+      note: `ours: ${(transferPeak / MB).toFixed(0)} MB`,
+    });
+    summary[peer.id] = {
+      ran: true,
+      path: run.path,
+      upload: run.up,
+      download: run.down,
+      cpu_per_mib_upload: run.cpuUp,
+      cpu_per_mib_download: run.cpuDown,
+      peak_rss: run.peak,
+    };
+  }
+  return summary;
 }
 
 const fmt = (value, digits) =>
@@ -787,7 +846,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 
 let exitCode = 0;
 try {
-  const { machine, peer } = await main();
+  const { machine, peers } = await main();
   printTable();
   const result = {
     generated_at: new Date().toISOString(),
@@ -796,7 +855,7 @@ try {
     machine,
     duration_seconds: +((Date.now() - started) / 1000).toFixed(1),
     rows,
-    peer,
+    peers,
     correctness_failures: failures,
   };
   mkdirSync(join(outFile, '..'), { recursive: true });

@@ -3,12 +3,13 @@
 // with), else /tmp/droppy (see docs/BENCHMARKS.md). It runs in public mode (no accounts) on
 // 127.0.0.1, hosted by droppy-host.mjs; uploads are its multipart POST /!/upload, downloads
 // GET /!/dl/<path>.
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 import { freePort, spawnNode, waitForHttp } from './lib.mjs';
+import { multipartUpload } from './transfers.mjs';
 
 export const DROPPY_INSTALL = 'npm install --prefix /tmp/droppy droppy@10.0.0';
 
@@ -59,4 +60,27 @@ export async function waitForFile(path, size, timeoutMs = 60_000) {
     if (Date.now() > deadline) throw new Error(`droppy did not write ${path} (${size} bytes) in time`);
     await sleep(2);
   }
+}
+
+/**
+ * A multipart upload of `file` to droppy's root, timed until the file on disk has every byte;
+ * resolves with its download URL.
+ */
+export async function droppyUpload(droppy, file, size, name) {
+  await multipartUpload(
+    `${droppy.base}/!/upload?vId=0&to=${encodeURIComponent('/')}`,
+    {},
+    file,
+    size,
+    name,
+    [200],
+  );
+  await waitForFile(join(droppy.filesDir, name), size);
+  return `${droppy.base}/!/dl/${encodeURIComponent(name)}`;
+}
+
+/** Frees the disk after a round. */
+export function clearDroppy(droppy) {
+  rmSync(droppy.filesDir, { recursive: true, force: true });
+  mkdirSync(droppy.filesDir, { recursive: true });
 }

@@ -46,4 +46,6 @@ console.log(
     ? 'Correctness checks: all passed (every byte, every message, every delivery).'
     : `Correctness failures: ${result.correctness_failures.join('; ')}`,
 );
-if (result.peer && !result.peer.ran) console.log(`\nPeer (droppy) not measured: ${result.peer.reason}`);
+for (const [name, peer] of Object.entries(result.peers ?? {})) {
+  if (!peer.ran) console.log(`\nPeer ${name} not measured: ${peer.reason}`);
+}

@@ -26,6 +26,7 @@ import { RoomCreationLimit } from './http/room-creation-limit.js';
 import { installUnreadBodyGuard } from './http/unread-body.js';
 import { installErrorHandling, sendError, toAppError } from './http/error-handler.js';
 import { redisRateLimitOptions, sharedStateUrls } from './http/rate-limit-store.js';
+import { lazyCompilersFactory } from './http/lazy-compilers.js';
 import { registerOpenApi } from './http/openapi.js';
 import { installSecurityHeaders } from './http/security-headers.js';
 import { DEFAULT_WEB_ROOT, registerWebApp } from './http/web-app.js';
@@ -165,6 +166,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     routerOptions: { maxParamLength: 1024 },
+    // The zod compilers below replace Fastify's ajv ones: load those only if ever asked for.
+    schemaController: { compilersFactory: lazyCompilersFactory },
     // Errors raised before routing (e.g. a URL that does not decode) bypass the error handler.
     frameworkErrors: (error, _request, reply) => {
       void sendError(reply, toAppError(error));
