@@ -11,8 +11,10 @@ import {
   collectErrors,
   DESKTOP,
   ensureRoom,
+  fileItem,
   makePng,
   PHONE,
+  postMessage,
   screenshotPath,
 } from './support/harness.js';
 
@@ -149,8 +151,22 @@ describeWithService('Chromium + built web app', browserAvailability(), 'web app 
     expect(await axeViolations(page, '[data-testid="help-dialog"]')).toEqual([]);
   });
 
-  it('saves screenshots of home, room and "create it?", desktop and phone, en and zh, light and dark', async () => {
-    await ensureRoom(suite.server.url, 'e2e-screens');
+  it('saves screenshots of home, room, preview, settings and "create it?", desktop and phone, en and zh, light and dark', async () => {
+    const room = 'e2e-screens';
+    await ensureRoom(suite.server.url, room);
+    // Something to look at: a message and an image (opened in the preview below).
+    const setup = await newPage();
+    await setup.goto(`${suite.server.url}/${room}`);
+    await setup.getByTestId('room-workspace').waitFor();
+    await setup.getByTestId('file-input').setInputFiles({
+      name: 'screen.png',
+      mimeType: 'image/png',
+      buffer: makePng(480, 320),
+    });
+    await fileItem(setup, 'screen.png').waitFor();
+    await postMessage(setup, 'Hello **room** — the image is in the files panel.');
+    await setup.close();
+
     for (const locale of ['en-US', 'zh-CN']) {
       for (const [device, viewport] of [
         ['desktop', DESKTOP],
@@ -163,9 +179,28 @@ describeWithService('Chromium + built web app', browserAvailability(), 'web app 
           await page.goto(suite.server.url);
           await page.getByTestId('create-room-name').waitFor();
           await page.screenshot({ path: name('home'), fullPage: true });
-          await page.goto(`${suite.server.url}/e2e-screens`);
+          await page.goto(`${suite.server.url}/${room}`);
           await page.getByTestId('room-workspace').waitFor();
+          await page.getByTestId('message-list').getByText('the image is in the files panel').waitFor();
           await page.screenshot({ path: name('room'), fullPage: true });
+
+          if (device === 'phone') await page.getByTestId('mobile-tab-files').click();
+          await fileItem(page, 'screen.png').getByTestId('file-open').click();
+          const image = page.getByTestId('preview-image');
+          await expect
+            .poll(() => image.evaluate((n) => (n as unknown as { naturalHeight: number }).naturalHeight), {
+              timeout: 20_000,
+            })
+            .toBeGreaterThan(0);
+          await page.screenshot({ path: name('preview') });
+          await page.keyboard.press('Escape');
+          await expect.poll(() => page.getByTestId('preview-dialog').count()).toBe(0);
+
+          if (device === 'phone') await page.getByTestId('mobile-tab-room').click();
+          const settings = page.getByTestId('settings-section');
+          await settings.scrollIntoViewIfNeeded();
+          await page.screenshot({ path: name('settings') });
+
           await page.goto(`${suite.server.url}/e2e-no-such-room`);
           await page.getByTestId('room-missing').waitFor();
           await page.screenshot({ path: name('missing'), fullPage: true });

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { Page, Request } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Request } from 'playwright-core';
+import { expect, it } from 'vitest';
 
 import { describeWithService } from '../apps/server/test/support/services.js';
 import {
@@ -10,15 +10,14 @@ import {
   apiDownloadSha256,
   apiSession,
   browserAvailability,
-  browserSuite,
+  roomSuite,
   fileItem,
   makePdf,
   makePng,
-  openRoom,
   postMessage,
   sha256OfFile,
-  tempFiles,
   writeRandomFile,
+  zipEntryNames,
 } from './support/harness.js';
 
 /** The DOM shapes the checks read (the test files are compiled without the DOM library). */
@@ -37,15 +36,8 @@ interface CanvasLike {
 const MiB = 1024 * 1024;
 
 describeWithService('Chromium + built web app', browserAvailability(), 'room flows in a real browser', () => {
-  const suite = browserSuite();
-  const newPage = suite.newPage;
-  let files: ReturnType<typeof tempFiles>;
-  beforeAll(() => {
-    files = tempFiles();
-  });
-  afterAll(() => files?.remove());
-
-  const enterRoom = (page: Page, room: string) => openRoom(page, suite.server.url, room);
+  const suite = roomSuite();
+  const { newPage, enterRoom } = suite;
   const post = postMessage;
 
   it('creates a room, posts a message, and a second session sees it live without reloading', async () => {
@@ -80,7 +72,7 @@ describeWithService('Chromium + built web app', browserAvailability(), 'room flo
   });
 
   it('uploads a 20 MiB file; the other session sees it and downloads the same bytes', async () => {
-    const source = writeRandomFile(files.dir, 'random-20mib.bin', 20 * MiB);
+    const source = writeRandomFile(suite.filesDir, 'random-20mib.bin', 20 * MiB);
     const alice = await newPage();
     await enterRoom(alice, 'e2e-big');
     const bob = await newPage();
@@ -99,13 +91,13 @@ describeWithService('Chromium + built web app', browserAvailability(), 'room flo
       item.getByTestId('file-download').click(),
     ]);
     expect(download.suggestedFilename()).toBe('random-20mib.bin');
-    const saved = join(files.dir, 'downloaded.bin');
+    const saved = join(suite.filesDir, 'downloaded.bin');
     await download.saveAs(saved);
     expect(await sha256OfFile(saved)).toBe(source.sha256);
   }, 120_000);
 
   it('resumes an interrupted tus upload from the server offset', async () => {
-    const source = writeRandomFile(files.dir, 'resume-12mib.bin', 12 * MiB);
+    const source = writeRandomFile(suite.filesDir, 'resume-12mib.bin', 12 * MiB);
     const page = await newPage();
     await enterRoom(page, 'e2e-resume');
 
@@ -203,9 +195,9 @@ describeWithService('Chromium + built web app', browserAvailability(), 'room flo
   });
 
   it('opens image and PDF previews', async () => {
-    const png = join(files.dir, 'gradient.png');
+    const png = join(suite.filesDir, 'gradient.png');
     writeFileSync(png, makePng(64, 48));
-    const pdf = join(files.dir, 'hello.pdf');
+    const pdf = join(suite.filesDir, 'hello.pdf');
     writeFileSync(pdf, makePdf('Hello Elizabeth'));
     const page = await newPage();
     await enterRoom(page, 'e2e-preview');
@@ -307,7 +299,7 @@ describeWithService('Chromium + built web app', browserAvailability(), 'room flo
   });
 
   it('shows image thumbnails in the file list', async () => {
-    const png = join(files.dir, 'thumb.png');
+    const png = join(suite.filesDir, 'thumb.png');
     writeFileSync(png, makePng(40, 30));
     const page = await newPage();
     await enterRoom(page, 'e2e-thumbs');
@@ -321,7 +313,7 @@ describeWithService('Chromium + built web app', browserAvailability(), 'room flo
   });
 
   it('inserts a file link into the message from the preview, and the posted link opens the file', async () => {
-    const pdf = join(files.dir, 'linked.pdf');
+    const pdf = join(suite.filesDir, 'linked.pdf');
     writeFileSync(pdf, makePdf('Linked'));
     const page = await newPage();
     await enterRoom(page, 'e2e-insert');
@@ -370,5 +362,30 @@ describeWithService('Chromium + built web app', browserAvailability(), 'room flo
     expect(await message.locator('h1').textContent()).toBe('Long form');
     expect(await message.locator('strong').textContent()).toBe('big');
     expect(await page.getByTestId('composer-input').inputValue()).toBe('');
+  });
+
+  it('zips two selected files without messages.md unless the user ticks it', async () => {
+    const page = await newPage();
+    await enterRoom(page, 'e2e-zip-choice');
+    await post(page, 'a message for messages.md');
+    const one = join(suite.filesDir, 'one.txt');
+    const two = join(suite.filesDir, 'two.txt');
+    writeFileSync(one, 'one');
+    writeFileSync(two, 'two');
+    await page.getByTestId('file-input').setInputFiles([one, two]);
+    for (const name of ['one.txt', 'two.txt'])
+      await fileItem(page, name).getByTestId('file-checkbox').check();
+    const choice = page.getByTestId('zip-messages');
+    expect(await choice.isChecked()).toBe(false);
+    const zipNames = async () => {
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByTestId('download-selected').click(),
+      ]);
+      return zipEntryNames(await download.path());
+    };
+    expect(await zipNames()).toEqual(['one.txt', 'two.txt']);
+    await choice.check();
+    expect(await zipNames()).toEqual(['messages.md', 'one.txt', 'two.txt']);
   });
 });

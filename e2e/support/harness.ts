@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -114,6 +114,39 @@ export function browserSuite(env: Record<string, string> = {}): BrowserSuite {
       return page;
     },
   };
+}
+
+export interface RoomSuite extends BrowserSuite {
+  /** A temp directory (removed after the suite) for files the tests write and upload. */
+  readonly filesDir: string;
+  /** Opens `room` (created first) and waits for its WebSocket; returns the frames received. */
+  enterRoom: (page: Page, room: string) => Promise<string[]>;
+}
+
+/** {@link browserSuite} for room flows: also a temp directory for files and `enterRoom`. */
+export function roomSuite(env: Record<string, string> = {}): RoomSuite {
+  const suite = browserSuite(env);
+  let files: ReturnType<typeof tempFiles> | undefined;
+  beforeAll(() => {
+    files = tempFiles();
+  });
+  afterAll(() => files?.remove());
+  return {
+    get server() {
+      return suite.server;
+    },
+    newPage: suite.newPage,
+    get filesDir() {
+      if (!files) throw new Error('roomSuite: the files directory is made in beforeAll');
+      return files.dir;
+    },
+    enterRoom: (page, room) => openRoom(page, suite.server.url, room),
+  };
+}
+
+/** The entry names of a zip file, sorted (`unzip -Z1`). */
+export function zipEntryNames(path: string): string[] {
+  return execFileSync('unzip', ['-Z1', path], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).sort();
 }
 
 /** The page's own errors (CSP violations show up here too); network 404s of probes are not errors. */

@@ -162,4 +162,9 @@ export const ArchiveQuery = z.object({
     .max(20_000)
     .regex(/^\d{1,16}(,\d{1,16})*$/, 'a comma-separated list of content ids')
     .optional(),
+  messages: z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .meta({ description: '`false` (or `0`): leave `messages.md` out of the zip; it is included by default' }),
 });
+export type ArchiveQuery = z.infer<typeof ArchiveQuery>;

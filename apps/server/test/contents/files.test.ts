@@ -348,6 +348,66 @@ function fileSuite(setup: () => Promise<ContentsTestApp>) {
     expect(count).toBe(files + 1);
   });
 
+  it('leaves messages.md out of the zip with messages=false (a file may then use the name)', async () => {
+    await t.app.inject({
+      method: 'POST',
+      url: url('/messages'),
+      headers: bearer(token),
+      payload: { text: 'not in this zip' },
+    });
+    const ids = [
+      (await uploadOneShot(t.app, room, token, [{ name: 'one.txt', content: Buffer.from('1') }])).json()
+        .uploaded[0].id,
+      (
+        await uploadOneShot(t.app, room, token, [{ name: 'messages.md', content: Buffer.from('# mine') }])
+      ).json().uploaded[0].id,
+    ];
+    const zip = join(t.dir, 'no-messages.zip');
+    const entries = async (query: string) => {
+      const res = await t.app.inject({
+        method: 'GET',
+        url: url(`/archive?${query}`),
+        headers: bearer(token),
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      writeFileSync(zip, res.rawPayload);
+      execFileSync('unzip', ['-t', zip]);
+      return execFileSync('unzip', ['-Z1', zip], { encoding: 'utf8' }).trim().split('\n').sort();
+    };
+    for (const off of ['false', '0']) {
+      expect(await entries(`ids=${ids.join(',')}&messages=${off}`)).toEqual(['messages.md', 'one.txt']);
+      expect(execFileSync('unzip', ['-p', zip, 'messages.md'], { encoding: 'utf8' })).toBe('# mine');
+    }
+    for (const on of ['true', '1']) {
+      expect(await entries(`ids=${ids.join(',')}&messages=${on}`)).toEqual([
+        'messages (1).md',
+        'messages.md',
+        'one.txt',
+      ]);
+      expect(execFileSync('unzip', ['-p', zip, 'messages.md'], { encoding: 'utf8' })).toContain(
+        'not in this zip',
+      );
+    }
+    const all = await entries('messages=false');
+    expect(all).not.toContain('messages (1).md');
+    expect(all.length).toBe(
+      (
+        await t.app.inject({ method: 'GET', url: url('/contents?type=file,image'), headers: bearer(token) })
+      ).json<unknown[]>().length,
+    );
+    expectError(
+      await t.app.inject({ method: 'GET', url: url('/archive?messages=no'), headers: bearer(token) }),
+      400,
+      'VALIDATION_ERROR',
+    );
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json<{
+      paths: Record<string, { get: { parameters: { name: string; in: string }[] } }>;
+    }>();
+    expect(doc.paths['/api/v1/rooms/{name}/archive']?.get.parameters).toContainEqual(
+      expect.objectContaining({ name: 'messages', in: 'query' }),
+    );
+  });
+
   it('never overfills a room under 20 parallel uploads with space for 5', async () => {
     const raceRoom = `race-${Math.random().toString(36).slice(2, 8)}`;
     const created = await createRoom(t.app, raceRoom, { max_size: 5 * 2000 + 500 });

@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 
-import { type ContentView, WsServerFrame } from '@elizabeth/protocol';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { ContentView } from '@elizabeth/protocol';
+import { expect, it } from 'vitest';
 
-import { type ContentsTestApp, createContentsApp, listen } from '../support/contents.js';
 import { describeEachDatabase } from '../support/db.js';
 import { createRoom, enter } from '../support/rooms.js';
-import { HttpClient } from './http-client.js';
-import { type Frame, WsClient } from './ws-client.js';
+import { expectValidFrames, socketSuite } from '../support/sockets.js';
+import type { Frame, WsClient } from './ws-client.js';
 
 const KiB = 1024;
 const CONTENT_EVENTS = ['content_created', 'content_updated', 'content_deleted'];
@@ -20,26 +19,14 @@ type Expected = { type: string; content: ContentView };
  * with the ContentView the HTTP answer carried, in the order the changes happened.
  */
 describeEachDatabase('content events on real sockets', (engine) => {
-  let t: ContentsTestApp;
-  let base: string;
-  const clients: WsClient[] = [];
-
-  beforeAll(async () => {
-    t = await createContentsApp({ engine });
-    base = await listen(t.app);
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await t?.close();
-  });
+  const live = socketSuite(engine);
 
   async function twoMembers(room: string) {
-    await createRoom(t.app, room, { max_size: 50 * 1024 * KiB });
-    const alice = new HttpClient(base, (await enter(t.app, room)).token);
-    const bob = new HttpClient(base, (await enter(t.app, room)).token);
-    const onAlice = await WsClient.connect(alice.wsUrl, alice.token, room);
-    const onBob = await WsClient.connect(bob.wsUrl, bob.token, room);
-    clients.push(onAlice, onBob);
+    await createRoom(live.t.app, room, { max_size: 50 * 1024 * KiB });
+    const alice = live.http((await enter(live.t.app, room)).token);
+    const bob = live.http((await enter(live.t.app, room)).token);
+    const onAlice = await live.connect(alice, room);
+    const onBob = await live.connect(bob, room);
     // Both see that both are in before anything else happens.
     for (const socket of [onAlice, onBob]) {
       await expect
@@ -159,10 +146,8 @@ describeEachDatabase('content events on real sockets', (engine) => {
     for (const socket of [onAlice, onBob]) {
       const frames = await contentFrames(socket, expected.length);
       expect(frames.map((f) => ({ type: f.message_type, content: f.payload.content }))).toEqual(expected);
-      for (const frame of frames) {
-        expect(frame.payload.room_name).toBe(room);
-        expect(WsServerFrame.safeParse(frame).success, JSON.stringify(frame)).toBe(true);
-      }
+      for (const frame of frames) expect(frame.payload.room_name).toBe(room);
+      expectValidFrames(socket);
     }
     // Nothing more: no event for the unfinished PATCHes, no duplicate for the finished upload.
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -173,10 +158,9 @@ describeEachDatabase('content events on real sockets', (engine) => {
 
   it('keeps rooms apart: a member of another room hears nothing of these changes', async () => {
     const { alice, onBob } = await twoMembers(`apart-a-${engine}`);
-    await createRoom(t.app, `apart-b-${engine}`);
-    const stranger = new HttpClient(base, (await enter(t.app, `apart-b-${engine}`)).token);
-    const onStranger = await WsClient.connect(stranger.wsUrl, stranger.token, `apart-b-${engine}`);
-    clients.push(onStranger);
+    await createRoom(live.t.app, `apart-b-${engine}`);
+    const stranger = live.http((await enter(live.t.app, `apart-b-${engine}`)).token);
+    const onStranger = await live.connect(stranger, `apart-b-${engine}`);
     await alice.json('POST', `/api/v1/rooms/apart-a-${engine}/messages`, { text: 'private' }, 201);
     await alice.upload(`apart-a-${engine}`, [{ name: 'a.txt', content: Buffer.from('a') }]);
     expect((await contentFrames(onBob, 2)).map((f) => f.message_type)).toEqual([

@@ -8,16 +8,14 @@ import {
   DISPLAY_NAME_MAX_LENGTH,
   IssueTokenResponse,
   SessionIdentity,
-  WsServerFrame,
 } from '@elizabeth/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { UPLOAD_PROGRESS_INTERVAL_MS } from '../../src/modules/uploads/uploads.service.js';
-import { type ContentsTestApp, createContentsApp, listen } from '../support/contents.js';
 import { describeEachDatabase } from '../support/db.js';
 import { bearer, createRoom, enter, expectError } from '../support/rooms.js';
-import { HttpClient } from './http-client.js';
-import { type Frame, WsClient } from './ws-client.js';
+import { expectValidFrames, socketSuite } from '../support/sockets.js';
+import type { Frame, WsClient } from './ws-client.js';
 
 const KiB = 1024;
 
@@ -27,26 +25,10 @@ const KiB = 1024;
  * live and rewrites earlier contents; tus uploads in progress are shown to the room.
  */
 describeEachDatabase('display names and uploads in progress', (engine) => {
-  let t: ContentsTestApp;
-  let base: string;
-  const clients: WsClient[] = [];
-
-  beforeAll(async () => {
-    t = await createContentsApp({ engine });
-    base = await listen(t.app);
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await t?.close();
-  });
+  const live = socketSuite(engine);
+  const connect = live.connect;
 
   const path = (room: string, rest = '') => `/api/v1/rooms/${encodeURIComponent(room)}${rest}`;
-
-  async function connect(http: HttpClient, room: string) {
-    const socket = await WsClient.connect(http.wsUrl, http.token, room);
-    clients.push(socket);
-    return socket;
-  }
 
   /** The next frame of this type that matches (earlier ones of the type are skipped). */
   async function until(socket: WsClient, type: string, match: (frame: Frame) => boolean): Promise<Frame> {
@@ -56,23 +38,17 @@ describeEachDatabase('display names and uploads in progress', (engine) => {
     }
   }
 
-  /** Every frame a socket got must be a valid server frame of the protocol. */
-  function expectValidFrames(socket: WsClient) {
-    for (const frame of socket.frames)
-      expect(WsServerFrame.safeParse(frame).success, JSON.stringify(frame)).toBe(true);
-  }
-
   describe('validation', () => {
     it('normalises a name on entry and refuses long, control and bidi-override names with the envelope', async () => {
       const room = 'names-valid';
-      await createRoom(t.app, room);
+      await createRoom(live.t.app, room);
       const entered = IssueTokenResponse.parse(
-        await enter(t.app, room, { display_name: '  Ada \t  Lovelace ' }),
+        await enter(live.t.app, room, { display_name: '  Ada \t  Lovelace ' }),
       );
       expect(entered.display_name).toBe('Ada Lovelace');
       expect(entered.author_id).toMatch(/^[0-9a-f]{16}$/);
       expect(entered.author_id).not.toContain(entered.claims.jti);
-      const unnamed = IssueTokenResponse.parse(await enter(t.app, room, { display_name: '   ' }));
+      const unnamed = IssueTokenResponse.parse(await enter(live.t.app, room, { display_name: '   ' }));
       expect(unnamed.display_name).toBeNull();
 
       const bad = [
@@ -83,14 +59,14 @@ describeEachDatabase('display names and uploads in progress', (engine) => {
         'line\u2028break',
       ];
       for (const display_name of bad) {
-        const res = await t.app.inject({
+        const res = await live.t.app.inject({
           method: 'POST',
           url: path(room, '/tokens'),
           payload: { display_name },
         });
         expectError(res, 400, 'VALIDATION_ERROR');
         expect(res.json().error.details).toEqual([{ path: 'display_name', message: expect.any(String) }]);
-        const patch = await t.app.inject({
+        const patch = await live.t.app.inject({
           method: 'PATCH',
           url: path(room, '/session'),
           headers: bearer(entered.token),
@@ -100,7 +76,7 @@ describeEachDatabase('display names and uploads in progress', (engine) => {
       }
       // 40 characters counted as code points: CJK and emoji are one each.
       const cjk = '名'.repeat(DISPLAY_NAME_MAX_LENGTH - 1) + '😀';
-      const ok = await t.app.inject({
+      const ok = await live.t.app.inject({
         method: 'PATCH',
         url: path(room, '/session'),
         headers: bearer(entered.token),
@@ -113,14 +89,14 @@ describeEachDatabase('display names and uploads in progress', (engine) => {
         author_id: entered.author_id,
         display_name: cjk,
       });
-      const mine = await t.app.inject({
+      const mine = await live.t.app.inject({
         method: 'GET',
         url: path(room, '/session'),
         headers: bearer(entered.token),
       });
       expect(mine.json().display_name).toBe(cjk);
       // Null clears it; a missing token is 401 as everywhere.
-      const cleared = await t.app.inject({
+      const cleared = await live.t.app.inject({
         method: 'PATCH',
         url: path(room, '/session'),
         headers: bearer(entered.token),
@@ -128,7 +104,11 @@ describeEachDatabase('display names and uploads in progress', (engine) => {
       });
       expect(cleared.json().display_name).toBeNull();
       expectError(
-        await t.app.inject({ method: 'PATCH', url: path(room, '/session'), payload: { display_name: 'x' } }),
+        await live.t.app.inject({
+          method: 'PATCH',
+          url: path(room, '/session'),
+          payload: { display_name: 'x' },
+        }),
         401,
         'AUTHENTICATION_FAILED',
       );
@@ -136,27 +116,27 @@ describeEachDatabase('display names and uploads in progress', (engine) => {
 
     it('keeps the author and name through rotation and refresh; managers see names in the session list', async () => {
       const room = 'names-carry';
-      await createRoom(t.app, room);
+      await createRoom(live.t.app, room);
       const first = IssueTokenResponse.parse(
-        await enter(t.app, room, { display_name: 'Grace', with_refresh_token: true }),
+        await enter(live.t.app, room, { display_name: 'Grace', with_refresh_token: true }),
       );
-      const rotated = IssueTokenResponse.parse(await enter(t.app, room, { token: first.token }));
+      const rotated = IssueTokenResponse.parse(await enter(live.t.app, room, { token: first.token }));
       expect(rotated.claims.jti).not.toBe(first.claims.jti);
       expect([rotated.author_id, rotated.display_name]).toEqual([first.author_id, 'Grace']);
-      const refreshed = await t.app.inject({
+      const refreshed = await live.t.app.inject({
         method: 'POST',
         url: '/api/v1/auth/refresh',
         payload: { refresh_token: first.refresh_token },
       });
       expect(refreshed.statusCode, refreshed.body).toBe(200);
-      const identity = await t.app.inject({
+      const identity = await live.t.app.inject({
         method: 'GET',
         url: path(room, '/session'),
         headers: bearer(refreshed.json().access_token),
       });
       expect(identity.json()).toMatchObject({ author_id: first.author_id, display_name: 'Grace' });
       // The refresh token followed the rotation, so the refreshed session replaced the rotated one.
-      const list = await t.app.inject({
+      const list = await live.t.app.inject({
         method: 'GET',
         url: path(room, '/tokens'),
         headers: bearer(refreshed.json().access_token),
@@ -169,11 +149,11 @@ describeEachDatabase('display names and uploads in progress', (engine) => {
 
   it('content events, presence and the archive carry names; a rename reaches everyone live', async () => {
     const room = 'names-live';
-    await createRoom(t.app, room, { max_size: 10 * 1024 * KiB });
-    const aliceEntry = IssueTokenResponse.parse(await enter(t.app, room, { display_name: 'Alice' }));
-    const bobEntry = IssueTokenResponse.parse(await enter(t.app, room));
-    const alice = new HttpClient(base, aliceEntry.token);
-    const bob = new HttpClient(base, bobEntry.token);
+    await createRoom(live.t.app, room, { max_size: 10 * 1024 * KiB });
+    const aliceEntry = IssueTokenResponse.parse(await enter(live.t.app, room, { display_name: 'Alice' }));
+    const bobEntry = IssueTokenResponse.parse(await enter(live.t.app, room));
+    const alice = live.http(aliceEntry.token);
+    const bob = live.http(bobEntry.token);
     const onAlice = await connect(alice, room);
     expect(onAlice.ack.payload.session).toEqual({
       jti: aliceEntry.claims.jti,
@@ -239,13 +219,13 @@ describeEachDatabase('display names and uploads in progress', (engine) => {
 
     // messages.md names the authors (the current names).
     await bob.json('POST', path(room, '/messages'), { text: 'from bob' }, 201);
-    const zip = await t.app.inject({
+    const zip = await live.t.app.inject({
       method: 'GET',
       url: path(room, '/archive'),
       headers: bearer(bob.token),
     });
     expect(zip.statusCode).toBe(200);
-    const file_ = join(t.dir, 'names.zip');
+    const file_ = join(live.t.dir, 'names.zip');
     writeFileSync(file_, zip.rawPayload);
     const md = execFileSync('unzip', ['-p', file_, 'messages.md'], { encoding: 'utf8' });
     expect(md).toMatch(/^## \S+ · Alice\n\nhi$/m);
@@ -257,10 +237,10 @@ describeEachDatabase('display names and uploads in progress', (engine) => {
 
   it('tus uploads in progress reach the room (throttled), late joiners, and end when finished or aborted', async () => {
     const room = 'names-uploads';
-    await createRoom(t.app, room, { max_size: 10 * 1024 * KiB });
-    const bobEntry = IssueTokenResponse.parse(await enter(t.app, room, { display_name: 'Bob' }));
-    const alice = new HttpClient(base, (await enter(t.app, room, { display_name: 'Alice' })).token);
-    const bob = new HttpClient(base, bobEntry.token);
+    await createRoom(live.t.app, room, { max_size: 10 * 1024 * KiB });
+    const bobEntry = IssueTokenResponse.parse(await enter(live.t.app, room, { display_name: 'Bob' }));
+    const alice = live.http((await enter(live.t.app, room, { display_name: 'Alice' })).token);
+    const bob = live.http(bobEntry.token);
     const onAlice = await connect(alice, room);
 
     const data = randomBytes(64 * KiB);
@@ -297,7 +277,7 @@ describeEachDatabase('display names and uploads in progress', (engine) => {
     expect(reports).toBeLessThanOrEqual(Math.ceil(elapsed / UPLOAD_PROGRESS_INTERVAL_MS) + 2);
 
     // Someone who connects now sees it in progress.
-    const carol = new HttpClient(base, (await enter(t.app, room)).token);
+    const carol = live.http((await enter(live.t.app, room)).token);
     const onCarol = await connect(carol, room);
     const told = await onCarol.next('upload_progress');
     expect(told.payload.upload).toMatchObject({ id, offset: 16 * KiB, author_name: 'Bob' });
@@ -328,7 +308,7 @@ describeEachDatabase('display names and uploads in progress', (engine) => {
       offset: 0,
       author_name: 'Robert',
     });
-    const res = await fetch(`${base}${other}`, {
+    const res = await fetch(`${live.base}${other}`, {
       method: 'DELETE',
       headers: { authorization: `Bearer ${bob.token}`, 'tus-resumable': '1.0.0' },
     });
@@ -341,27 +321,17 @@ describeEachDatabase('display names and uploads in progress', (engine) => {
 });
 
 describeEachDatabase('uploads in progress expire', (engine) => {
-  let t: ContentsTestApp;
-  let base: string;
-  let socket: WsClient | undefined;
-  beforeAll(async () => {
-    t = await createContentsApp({
-      engine,
-      env: { UPLOAD_RESERVATION_TTL_SECONDS: '2', REALTIME_PING_INTERVAL_SECONDS: '1' },
-    });
-    base = await listen(t.app);
-  });
-  afterAll(async () => {
-    await socket?.close();
-    await t?.close();
+  const live = socketSuite(engine, {
+    UPLOAD_RESERVATION_TTL_SECONDS: '2',
+    REALTIME_PING_INTERVAL_SECONDS: '1',
   });
 
   it('an upload nobody finishes is told as expired after its reservation runs out', async () => {
     const room = 'names-expire';
-    await createRoom(t.app, room);
-    const bob = new HttpClient(base, (await enter(t.app, room, { display_name: 'Bob' })).token);
-    const alice = new HttpClient(base, (await enter(t.app, room)).token);
-    socket = await WsClient.connect(alice.wsUrl, alice.token, room);
+    await createRoom(live.t.app, room);
+    const bob = live.http((await enter(live.t.app, room, { display_name: 'Bob' })).token);
+    const alice = live.http((await enter(live.t.app, room)).token);
+    const socket = await live.connect(alice, room);
     const path = await bob.tusCreate(room, 4 * KiB, 'stalled.bin');
     await bob.tusPatch(path, 0, randomBytes(KiB));
     const progress: Frame = await socket.next('upload_progress');

@@ -1,4 +1,5 @@
 import type {
+  ArchiveQuery,
   ContentView,
   CreateRoomBody,
   CreateShareLinkBody,
@@ -564,12 +565,17 @@ export class ApiClient {
     });
   }
 
-  archive(room: string, ids?: number[], signal?: AbortSignal) {
+  /** A zip of the files `ids` (all when absent), with `messages.md` unless `messages` is false. */
+  archive(room: string, ids?: number[], options: { messages?: boolean; signal?: AbortSignal } = {}) {
+    const query: ArchiveQuery = {
+      ids: ids && ids.length > 0 ? ids.join(',') : undefined,
+      messages: options.messages === false ? 'false' : undefined,
+    };
     return this.raw(`/rooms/${encodeSegment(room)}/archive`, {
       room,
-      query: { ids: ids && ids.length > 0 ? ids.join(',') : undefined },
+      query,
       timeoutMs: 60 * 60_000,
-      ...(signal ? { signal } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
   }
 

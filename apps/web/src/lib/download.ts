@@ -87,6 +87,13 @@ export function downloadContent(
   );
 }
 
-export function downloadArchive(room: string, ids: number[] | undefined, name: string) {
-  return downloadWithProgress(room, name, undefined, (signal) => getApi().archive(room, ids, signal));
+export function downloadArchive(
+  room: string,
+  ids: number[] | undefined,
+  name: string,
+  options: { messages: boolean },
+) {
+  return downloadWithProgress(room, name, undefined, (signal) =>
+    getApi().archive(room, ids, { messages: options.messages, signal }),
+  );
 }

@@ -219,7 +219,7 @@ export const contentsRoutes: FastifyPluginAsyncZod<ContentsRoutesOptions> = asyn
       compress: false,
       schema: {
         tags: ['contents'],
-        summary: 'A zip of the chosen files (or all) plus messages.md',
+        summary: 'A zip of the chosen files (or all) plus messages.md (unless messages=false)',
         security,
         params: RoomNameParams,
         querystring: ArchiveQuery,
@@ -229,7 +229,8 @@ export const contentsRoutes: FastifyPluginAsyncZod<ContentsRoutesOptions> = asyn
     async (request, reply) => {
       const auth = roomAuthOf(request);
       const ids = request.query.ids?.split(',').map(Number);
-      const zip = await contents.archive(auth, ids);
+      const messages = request.query.messages !== 'false' && request.query.messages !== '0';
+      const zip = await contents.archive(auth, ids, { messages });
       reply
         .type('application/zip')
         .header('Content-Disposition', contentDisposition(`${auth.room.name}.zip`))

@@ -332,11 +332,15 @@ export class ContentsService {
   }
 
   /**
-   * A zip of the chosen files (all when `ids` is absent) plus `messages.md`. Entries are added
-   * one at a time, each opened only when the previous one is written, so memory and open files
-   * stay flat whatever the size or number of files.
+   * A zip of the chosen files (all when `ids` is absent) plus `messages.md` unless `messages` is
+   * false. Entries are added one at a time, each opened only when the previous one is written, so
+   * memory and open files stay flat whatever the size or number of files.
    */
-  async archive(auth: RoomAuth, ids: number[] | undefined): Promise<Readable> {
+  async archive(
+    auth: RoomAuth,
+    ids: number[] | undefined,
+    { messages = true }: { messages?: boolean } = {},
+  ): Promise<Readable> {
     requireContentPermission(auth, Permission.VIEW);
     const { db, storage } = this.deps;
     const roomId = auth.room.id;
@@ -356,7 +360,7 @@ export class ContentsService {
     // Loaded on the first export: most servers never build an archive.
     const { ZipArchive } = await import('archiver');
     const zip = new ZipArchive({ zlib: { level: 6 } });
-    const taken = new Set<string>(['messages.md']);
+    const taken = new Set<string>(messages ? ['messages.md'] : []);
     const entryWritten = () =>
       new Promise<void>((ok, fail) => {
         const onEntry = () => {
@@ -374,13 +378,15 @@ export class ContentsService {
     const fill = async () => {
       const pageOf = (afterId: number) =>
         contentsRepository.listPage(db, roomId, [CONTENT_TYPE.text, CONTENT_TYPE.url], afterId, 200);
-      let written = entryWritten();
-      zip.append(Readable.from(messagesMarkdown(auth.room.name, pageOf)), { name: 'messages.md' });
-      await written;
+      if (messages) {
+        const written = entryWritten();
+        zip.append(Readable.from(messagesMarkdown(auth.room.name, pageOf)), { name: 'messages.md' });
+        await written;
+      }
       for (const file of files) {
         if (file.storage_key === null) continue;
         const stream = await storage.read(file.storage_key);
-        written = entryWritten();
+        const written = entryWritten();
         // Already-compressed formats gain nothing from deflate; storing them saves CPU.
         zip.append(stream, {
           name: uniqueEntryName(file.file_name ?? `file-${file.id}`, taken),

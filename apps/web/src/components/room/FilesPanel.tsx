@@ -57,6 +57,8 @@ export function FilesPanel({
   const [linkDialog, setLinkDialog] = useState<{ open: boolean; editing?: ContentView }>({ open: false });
   const [confirm, setConfirm] = useState<number[] | null>(null);
   const [deleting, setDeleting] = useState(false);
+  // A zip of selected files holds only those files unless the user asks for messages.md too.
+  const [zipMessages, setZipMessages] = useState(false);
 
   const sorted = useMemo(
     () =>
@@ -108,12 +110,14 @@ export function FilesPanel({
     );
   }
 
-  function zip(targets: number[] | undefined) {
+  /** The whole room (files and messages.md), or the selected files with messages.md if chosen. */
+  function zip(targets: number[] | undefined, messages: boolean) {
     const stamp = new Date().toISOString().slice(0, 10);
     downloadArchive(
       slug,
       targets,
       targets ? `${room.name}-${stamp}-selection.zip` : `${room.name}-${stamp}.zip`,
+      { messages },
     ).catch((err: unknown) => toast.error(t('files.archiveFailed'), errorMessage(t, err)));
   }
 
@@ -135,7 +139,7 @@ export function FilesPanel({
         <h2 className="flex-1 text-sm font-semibold">
           {t('files.title')} <span className="font-normal text-faint tabular-nums">{sorted.length}</span>
         </h2>
-        <IconButton label={t('files.export')} onClick={() => zip(undefined)} data-testid="export-room">
+        <IconButton label={t('files.export')} onClick={() => zip(undefined, true)} data-testid="export-room">
           <Archive size={16} aria-hidden />
         </IconButton>
         {canEdit ? (
@@ -363,6 +367,21 @@ export function FilesPanel({
               {t('common.delete')}
             </Button>
           ) : null}
+          {selectedFiles.length > 1 ? (
+            <label
+              className="flex items-center gap-1.5 text-xs text-muted"
+              title={t('files.zipMessagesHint')}
+            >
+              <input
+                type="checkbox"
+                checked={zipMessages}
+                onChange={(event) => setZipMessages(event.target.checked)}
+                className="h-3.5 w-3.5 accent-[var(--accent)]"
+                data-testid="zip-messages"
+              />
+              {t('files.zipMessages')}
+            </label>
+          ) : null}
           <Button
             size="sm"
             variant="primary"
@@ -370,7 +389,10 @@ export function FilesPanel({
             onClick={() =>
               selectedFiles.length === 1
                 ? download(selectedFiles[0]!)
-                : zip(selectedFiles.map((item) => item.id))
+                : zip(
+                    selectedFiles.map((item) => item.id),
+                    zipMessages,
+                  )
             }
             data-testid="download-selected"
           >

@@ -16,6 +16,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, typ
 
 import { getApi } from '@/lib/api-client';
 import { errorMessage } from '@/lib/errors';
+import { followAfterScroll, type ScrollLook } from '@/lib/follow-bottom';
 import { saveBlob } from '@/lib/download';
 import { formatFullTime } from '@/lib/format';
 import { useI18n } from '@/lib/i18n';
@@ -29,8 +30,6 @@ import { useToast } from '../ui/toast';
 import { MessageItem } from './MessageItem';
 import { useRoom } from './room-context';
 import type { Timeline as TimelineModel } from './useTimeline';
-
-const NEAR = 120;
 
 export function hasFiles(event: DragEvent): boolean {
   return Array.from(event.dataTransfer?.types ?? []).includes('Files');
@@ -48,7 +47,7 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
   const topSentinel = useRef<HTMLDivElement>(null);
   const [atBottom, setAtBottom] = useState(true);
   const atBottomRef = useRef(true);
-  const lastTop = useRef(0);
+  const lastLook = useRef<ScrollLook>({ top: 0, height: 0 });
   const content = useRef<HTMLDivElement>(null);
   const [dragging, setDragging] = useState(false);
   const anchor = useRef<{ firstId: number | undefined; height: number; top: number } | null>(null);
@@ -80,6 +79,7 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
     if (!el || !inner) return;
     const observer = new ResizeObserver(() => {
       if (atBottomRef.current && initialised.current) el.scrollTop = el.scrollHeight;
+      lastLook.current = { top: el.scrollTop, height: el.scrollHeight };
     });
     observer.observe(inner);
     return () => observer.disconnect();
@@ -150,13 +150,14 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
   function onScroll() {
     const el = scroller.current;
     if (!el) return;
-    // Only scrolling up leaves the bottom: content growing under a view that follows the bottom
-    // (images loading one after another) fires scroll events too, and keeps following.
-    const movedUp = el.scrollTop < lastTop.current;
-    const near = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR;
-    atBottomRef.current = near || (atBottomRef.current && !movedUp);
-    if (atBottomRef.current && !near) el.scrollTop = el.scrollHeight;
-    lastTop.current = el.scrollTop;
+    // Only the reader scrolling up leaves the bottom: content changing height under a view that
+    // follows the bottom (images loading one after another) fires scroll events too, and keeps
+    // following.
+    const now = { top: el.scrollTop, height: el.scrollHeight, client: el.clientHeight };
+    const { following, toBottom } = followAfterScroll(atBottomRef.current, lastLook.current, now);
+    atBottomRef.current = following;
+    if (toBottom) el.scrollTop = el.scrollHeight;
+    lastLook.current = { top: el.scrollTop, height: el.scrollHeight };
     setAtBottom(atBottomRef.current);
     anchor.current = { firstId, height: el.scrollHeight, top: el.scrollTop };
   }
