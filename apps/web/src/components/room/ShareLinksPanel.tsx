@@ -1,11 +1,12 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useMemo, useState, type FormEvent } from 'react';
 
 import type { CreateShareLinkBody, ShareLinkView } from '@elizabeth/protocol';
 import { Permission } from '@elizabeth/protocol/constants';
 import { getApi } from '@/lib/api-client';
+import { listRoomFiles } from '@/lib/room-prefetch';
 import { errorMessage } from '@/lib/errors';
 import { useT } from '@/lib/i18n';
 
@@ -32,10 +33,16 @@ export function ShareLinksPanel() {
     queryKey: ['share-links', slug],
     queryFn: () => getApi().listShareLinks(slug),
   });
-  const files = useQuery({
-    queryKey: ['share-link-files', slug],
-    queryFn: () => getApi().listContents(slug, ['file', 'image']),
-  });
+  // The files panel's list (one request for both); a link is for a stored file, not a web link.
+  const files = useQuery({ queryKey: ['files', slug], queryFn: () => listRoomFiles(slug) });
+  const linkable = useMemo(
+    () => (files.data ?? []).filter((item) => item.content_type !== 'url'),
+    [files.data],
+  );
+  // A room's files are listed in the picker once it is used: hundreds of options stay out of
+  // the page until then (issue 17: a room with 200 files renders ≤ 1 500 elements).
+  const [pickerUsed, setPickerUsed] = useState(false);
+  const openPicker = () => setPickerUsed(true);
   const [view, setView] = useState(true);
   const [edit, setEdit] = useState(false);
   const [expiry, setExpiry] = useState(0);
@@ -129,10 +136,12 @@ export function ShareLinksPanel() {
             className={selectClass}
             value={fileId}
             onChange={(e) => setFileId(e.target.value)}
+            onPointerDown={openPicker}
+            onFocus={openPicker}
             data-testid="share-link-file"
           >
             <option value="">{t('shareLinks.wholeRoom')}</option>
-            {(files.data ?? []).map((file) => (
+            {(pickerUsed ? linkable : linkable.filter((file) => String(file.id) === fileId)).map((file) => (
               <option key={file.id} value={file.id}>
                 {file.file_name}
               </option>

@@ -15,6 +15,7 @@ import { formatBytes } from '@/lib/format';
 import { useT } from '@/lib/i18n';
 import { usePrefs } from '@/lib/prefs';
 import { RoomSocket, type ConnectionState, type ServerFrame } from '@/lib/realtime';
+import { listRoomFiles, takeShownEarly } from '@/lib/room-prefetch';
 import { decodeClaims } from '@/lib/token-store';
 import { activeUploadBytes } from '@/lib/transfers';
 import { uploadFiles } from '@/lib/uploads';
@@ -36,21 +37,8 @@ const PreviewDialog = dynamic(() => import('./PreviewDialog').then((m) => m.Prev
 
 type MobileTab = 'room' | 'chat' | 'files';
 
-const FILE_TYPES = ['image', 'file', 'url'];
 /** A room this close to its expiry issues no new token (the server's minimum plus leeway). */
 const FINAL_SECONDS_MS = 15_000;
-
-async function listFiles(slug: string): Promise<ContentView[]> {
-  const api = getApi();
-  try {
-    return await api.listContents(slug, FILE_TYPES);
-  } catch (error) {
-    // A server that does not know one of the type names: filter on our side.
-    if ((error as { status?: number }).status === 400)
-      return (await api.listContents(slug)).filter((c) => c.content_type !== 'text');
-    throw error;
-  }
-}
 
 function notify(title: string, body: string, tag: string) {
   try {
@@ -89,7 +77,7 @@ export function Workspace({
   const room = roomQuery.data;
   const filesQuery = useQuery({
     queryKey: ['files', slug],
-    queryFn: () => listFiles(slug),
+    queryFn: () => listRoomFiles(slug),
     staleTime: 10_000,
   });
   const timeline = useTimeline(slug);
@@ -156,6 +144,7 @@ export function Workspace({
       case 'connect_ack':
         if (typeof frame.payload?.online === 'number') setOnline(frame.payload.online);
         if (frame.payload?.room) queryClient.setQueryData(['room', slug], frame.payload.room);
+        if (takeShownEarly()) resyncRef.current();
         break;
       case 'user_joined':
       case 'user_left':
