@@ -148,6 +148,15 @@ export function getWebSocketUrl(path = '/ws'): string {
   return url.toString();
 }
 
+function bearer(token: string): Pick<RequestOptions, 'headers'> {
+  return { headers: { Authorization: `Bearer ${token}` } };
+}
+
+/** The room's stored session (renewed, lost-session listeners told), or exactly this token. */
+function authorise(room: string, token: string | undefined): Pick<RequestOptions, 'headers' | 'room'> {
+  return token ? bearer(token) : { room };
+}
+
 function encodeSegment(value: string | number): string {
   return encodeURIComponent(String(value));
 }
@@ -379,7 +388,7 @@ export class ApiClient {
   findRoom(name: string, token?: string): Promise<RoomView> {
     return this.request(`/rooms/${encodeSegment(name)}`, {
       query: { create: 'false' },
-      ...(token ? { headers: { Authorization: `Bearer ${token}` } } : {}),
+      ...(token ? bearer(token) : {}),
     });
   }
 
@@ -468,16 +477,24 @@ export class ApiClient {
 
   // ---- §3 contents --------------------------------------------------------------------------
 
-  listContents(room: string, types?: string[]): Promise<ContentView[]> {
+  /**
+   * `token`: sent as it is, without the room's renewal and lost-session handling (the page's
+   * early requests, made before the entry flow has checked the stored session).
+   */
+  listContents(room: string, types?: string[], token?: string): Promise<ContentView[]> {
     return this.request<ContentView[] | { items: ContentView[] }>(`/rooms/${encodeSegment(room)}/contents`, {
-      room,
+      ...authorise(room, token),
       query: { type: types?.join(',') },
     }).then((result) => (Array.isArray(result) ? result : (result?.items ?? [])));
   }
 
-  listMessages(room: string, params: { limit?: number; cursor?: string | null } = {}): Promise<MessagePage> {
+  listMessages(
+    room: string,
+    params: { limit?: number; cursor?: string | null } = {},
+    token?: string,
+  ): Promise<MessagePage> {
     return this.request(`/rooms/${encodeSegment(room)}/messages`, {
-      room,
+      ...authorise(room, token),
       query: { limit: params.limit ?? 50, cursor: params.cursor ?? undefined },
     });
   }

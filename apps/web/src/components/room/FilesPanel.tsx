@@ -37,6 +37,10 @@ import { hasFiles } from './Timeline';
 import { TransferPanel } from './TransferPanel';
 import { StorageBar } from './RoomControls';
 import { useRoom } from './room-context';
+import { useVirtualList } from './useVirtualList';
+
+/** File rows: 48 px high (a 2rem thumbnail and its padding), 2 px apart, 16 px below the last. */
+const FILE_ROWS = { estimate: 48, gap: 2, overscan: 3, paddingEnd: 16 } as const;
 
 export function FilesPanel({
   files,
@@ -69,6 +73,15 @@ export function FilesPanel({
   const selection = [...selected].filter((id) => ids.has(id));
   const allSelected = sorted.length > 0 && selection.length === sorted.length;
   const selectedFiles = sorted.filter((item) => selected.has(item.id) && item.content_type !== 'url');
+
+  // Only the rows in and near the view are in the page (a room with hundreds of files stays
+  // light); `listTop` is where the list starts inside the scroller (below the drop zone).
+  const scroller = useRef<HTMLDivElement>(null);
+  const {
+    virtualizer,
+    listRef: list,
+    listTop,
+  } = useVirtualList<HTMLUListElement>(scroller, sorted, FILE_ROWS);
 
   function toggle(id: number) {
     setSelected((current) => {
@@ -175,7 +188,7 @@ export function FilesPanel({
         ) : null}
       </div>
 
-      <div className="min-h-0 flex-1 overflow-y-auto">
+      <div ref={scroller} className="relative min-h-0 flex-1 overflow-y-auto">
         <div className="px-4 pt-3 md:hidden">
           <StorageBar room={room} compact />
         </div>
@@ -241,19 +254,28 @@ export function FilesPanel({
             {t('files.empty')}
           </p>
         ) : (
-          <ul className="flex flex-col gap-0.5 px-2 pb-4" data-testid="file-list">
-            {sorted.map((item) => {
+          <ul
+            ref={list}
+            className="relative"
+            style={{ height: virtualizer.getTotalSize() }}
+            data-testid="file-list"
+          >
+            {virtualizer.getVirtualItems().map((row) => {
+              const item = sorted[row.index]!;
               const Icon = fileIcon(item);
               const isLink = item.content_type === 'url';
               const name = displayName(item);
               const checked = selected.has(item.id);
               return (
                 <li
-                  key={item.id}
+                  key={row.key}
+                  data-index={row.index}
+                  ref={virtualizer.measureElement}
                   className={clsx(
-                    'group flex items-center gap-2.5 rounded-lg px-2 py-2 transition-colors',
+                    'group absolute inset-x-2 top-0 flex items-center gap-2.5 rounded-lg px-2 py-2 transition-colors',
                     checked ? 'bg-accent-soft' : 'hover:bg-hover',
                   )}
+                  style={{ transform: `translateY(${row.start - listTop}px)` }}
                   data-testid={`file-item-${item.id}`}
                 >
                   <input

@@ -8,6 +8,7 @@ import { SHARE_LINK_QUERY } from '@elizabeth/protocol/constants';
 import { getApi, isApiError } from '@/lib/api-client';
 import type { RoomView } from '@elizabeth/protocol';
 import { errorMessage } from '@/lib/errors';
+import { startEarlyRoom, takeEarly } from '@/lib/room-prefetch';
 import { useT } from '@/lib/i18n';
 import { ROOM_NAME_MAX, ROOM_SLUG_MAX, roomFromPathname, roomNameProblem, roomPath } from '@/lib/room-name';
 import { canRefresh, isUsable } from '@/lib/token-store';
@@ -29,6 +30,22 @@ const Workspace = dynamic(() => import('./Workspace').then((m) => m.Workspace), 
   ssr: false,
   loading: () => <FullScreenSpinner />,
 });
+
+/**
+ * As soon as this code runs (before React renders): the workspace's code starts loading and,
+ * when a session is stored, the room's first data is asked for (lib/room-prefetch.ts), so
+ * neither waits for the room check.
+ */
+function startEarly(): void {
+  if (new URLSearchParams(window.location.search).get(SHARE_LINK_QUERY)) return;
+  const path = window.location.pathname;
+  const name = roomFromPathname(path);
+  if (path.split('/').filter((segment) => segment.length > 0).length !== 1) return;
+  if (roomNameProblem(name, ROOM_SLUG_MAX)) return;
+  void import('./Workspace');
+  startEarlyRoom(name);
+}
+if (typeof window !== 'undefined') startEarly();
 
 export type Blocker =
   'expired' | 'not_enterable' | 'not_found' | 'invalid' | 'network' | 'error' | 'deleted' | 'revoked';
@@ -98,8 +115,8 @@ export function RoomApp() {
           let room: RoomView | undefined;
           if (isUsable(stored, now)) {
             const [valid, found] = await Promise.allSettled([
-              api.validateToken(name, stored.token),
-              api.findRoom(name, stored.token),
+              takeEarly(name, 'valid', stored.token) ?? api.validateToken(name, stored.token),
+              takeEarly(name, 'room', stored.token) ?? api.findRoom(name, stored.token),
             ]);
             if (valid.status === 'fulfilled') {
               if (found.status === 'rejected') throw found.reason;

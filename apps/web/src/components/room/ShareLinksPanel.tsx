@@ -1,7 +1,7 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useMemo, useState, type FormEvent } from 'react';
 
 import type { CreateShareLinkBody, ShareLinkView } from '@elizabeth/protocol';
 import { Permission } from '@elizabeth/protocol/constants';
@@ -33,9 +33,17 @@ export function ShareLinksPanel() {
     queryKey: ['share-links', slug],
     queryFn: () => getApi().listShareLinks(slug),
   });
-  // The room's live file list: a file that arrives while the panel is open can be shared at once.
+  // The room's live file list (the files panel's query): a file that arrives while the panel is
+  // open can be shared at once; a link is for a stored file, not a web link.
   const files = useRoomFiles(slug);
-  const shareable = (files.data ?? []).filter((c) => c.content_type === 'file' || c.content_type === 'image');
+  const linkable = useMemo(
+    () => (files.data ?? []).filter((item) => item.content_type !== 'url'),
+    [files.data],
+  );
+  // A room's files are listed in the picker once it is used: hundreds of options stay out of
+  // the page until then (issue 17: a room with 200 files renders ≤ 1 500 elements).
+  const [pickerUsed, setPickerUsed] = useState(false);
+  const openPicker = () => setPickerUsed(true);
   const [view, setView] = useState(true);
   const [edit, setEdit] = useState(false);
   const [expiry, setExpiry] = useState(0);
@@ -129,10 +137,12 @@ export function ShareLinksPanel() {
             className={selectClass}
             value={fileId}
             onChange={(e) => setFileId(e.target.value)}
+            onPointerDown={openPicker}
+            onFocus={openPicker}
             data-testid="share-link-file"
           >
             <option value="">{t('shareLinks.wholeRoom')}</option>
-            {shareable.map((file) => (
+            {(pickerUsed ? linkable : linkable.filter((file) => String(file.id) === fileId)).map((file) => (
               <option key={file.id} value={file.id}>
                 {file.file_name}
               </option>

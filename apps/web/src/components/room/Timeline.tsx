@@ -30,6 +30,13 @@ import { useToast } from '../ui/toast';
 import { MessageItem } from './MessageItem';
 import { useRoom } from './room-context';
 import type { Timeline as TimelineModel } from './useTimeline';
+import { useVirtualList } from './useVirtualList';
+
+/** Message rows: about 60 px for one line until measured, 4 px apart. */
+const MESSAGE_ROWS = { estimate: 60, gap: 4, overscan: 4 } as const;
+/** The performance mark of the room's first messages on screen (e2e/room-open, docs/BENCHMARKS.md). */
+export const MESSAGES_VISIBLE_MARK = 'room:messages-visible';
+let messagesShown = false;
 
 export function hasFiles(event: DragEvent): boolean {
   return Array.from(event.dataTransfer?.types ?? []).includes('Files');
@@ -54,6 +61,24 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
   const initialised = useRef(false);
   const lastId = timeline.items[timeline.items.length - 1]?.id;
   const firstId = timeline.items[0]?.id;
+
+  // Only the messages in and near the view are in the page (a long room stays light): the list
+  // is virtualised, rows measured as they render. `listTop` is where the list starts inside the
+  // scroller (below the "load older" line).
+  const items = timeline.items;
+  const {
+    virtualizer,
+    listRef: list,
+    listTop,
+  } = useVirtualList<HTMLDivElement>(scroller, items, MESSAGE_ROWS);
+  const visible = virtualizer.getVirtualItems();
+  // The newest messages are on screen: the room has shown its messages (once per page load).
+  useLayoutEffect(() => {
+    if (messagesShown || visible.length === 0 || visible[visible.length - 1]!.index !== items.length - 1)
+      return;
+    messagesShown = true;
+    performance.mark(MESSAGES_VISIBLE_MARK);
+  });
 
   // Keep the view steady when older messages are prepended; follow new ones when at the bottom.
   useLayoutEffect(() => {
@@ -262,7 +287,7 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
       <div
         ref={scroller}
         onScroll={onScroll}
-        className="min-h-0 flex-1 overflow-y-auto"
+        className="relative min-h-0 flex-1 overflow-y-auto"
         data-testid="message-list"
         aria-label={t('timeline.label')}
         role="log"
@@ -309,17 +334,29 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
               <p>{t('timeline.emptyBody')}</p>
             </div>
           ) : (
-            timeline.items.map((message, index) => (
-              <MessageItem
-                key={message.id}
-                message={message}
-                previous={timeline.items[index - 1]}
-                onDeleted={timeline.remove}
-                onUpdated={timeline.upsert}
-                selected={picked.has(message.id)}
-                onToggleSelect={toggle}
-              />
-            ))
+            <div ref={list} className="relative w-full" style={{ height: virtualizer.getTotalSize() }}>
+              {visible.map((row) => {
+                const message = items[row.index]!;
+                return (
+                  <div
+                    key={row.key}
+                    data-index={row.index}
+                    ref={virtualizer.measureElement}
+                    className="absolute top-0 left-0 flow-root w-full"
+                    style={{ transform: `translateY(${row.start - listTop}px)` }}
+                  >
+                    <MessageItem
+                      message={message}
+                      previous={items[row.index - 1]}
+                      onDeleted={timeline.remove}
+                      onUpdated={timeline.upsert}
+                      selected={picked.has(message.id)}
+                      onToggleSelect={toggle}
+                    />
+                  </div>
+                );
+              })}
+            </div>
           )}
         </div>
       </div>
@@ -327,9 +364,12 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
         <Button
           size="sm"
           className="absolute right-4 bottom-3 rounded-full shadow-card"
-          onClick={() =>
-            scroller.current?.scrollTo({ top: scroller.current.scrollHeight, behavior: 'smooth' })
-          }
+          onClick={() => {
+            // Follow the bottom from now on: rows measured on the way change the list's height,
+            // so the scroll handler and the resize observer keep going until the end is reached.
+            atBottomRef.current = true;
+            scroller.current?.scrollTo({ top: scroller.current.scrollHeight, behavior: 'smooth' });
+          }}
           data-testid="jump-to-latest"
         >
           <ArrowDown size={14} aria-hidden />

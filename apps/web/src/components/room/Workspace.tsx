@@ -15,6 +15,7 @@ import { formatBytes } from '@/lib/format';
 import { useT } from '@/lib/i18n';
 import { usePrefs } from '@/lib/prefs';
 import { RoomSocket, type ConnectionState, type ServerFrame } from '@/lib/realtime';
+import { takeShownEarly } from '@/lib/room-prefetch';
 import { decodeClaims } from '@/lib/token-store';
 import { useRoomFiles } from '@/lib/room-files';
 import { activeUploadBytes } from '@/lib/transfers';
@@ -140,6 +141,7 @@ export function Workspace({
       case 'connect_ack':
         if (typeof frame.payload?.online === 'number') setOnline(frame.payload.online);
         if (frame.payload?.room) queryClient.setQueryData(['room', slug], frame.payload.room);
+        if (takeShownEarly()) resyncRef.current();
         break;
       case 'user_joined':
       case 'user_left':

@@ -12,8 +12,9 @@ import {
   removeMessage,
   type TimelineState,
 } from '@/lib/message-store';
+import { MESSAGE_PAGE_SIZE, takeEarly } from '@/lib/room-prefetch';
 
-export const PAGE_SIZE = 50;
+const PAGE_SIZE = MESSAGE_PAGE_SIZE;
 
 export interface Timeline extends TimelineState {
   loadOlder: () => Promise<void>;
@@ -34,7 +35,10 @@ export function useTimeline(slug: string): Timeline {
   const reload = useCallback(async () => {
     setState((s) => ({ ...s, status: 'loading' }));
     try {
-      const page = await getApi().listMessages(slug, { limit: PAGE_SIZE });
+      const ask = () => getApi().listMessages(slug, { limit: PAGE_SIZE });
+      // The page's early request (lib/room-prefetch.ts) when there was one; asked again if refused.
+      const early = takeEarly(slug, 'messages');
+      const page = await (early ? early.catch(ask) : ask());
       if (alive.current) setState((s) => applyNewestPage(s, page, true));
     } catch (error) {
       if (alive.current) setState((s) => ({ ...s, status: 'error', error }));
