@@ -146,12 +146,14 @@ describe('parseInteger', () => {
 });
 
 describe('lists and quotes', () => {
-  it('unquotes one matching pair and trims', () => {
-    expect(unquote('  "a b"  ')).toBe('a b');
-    expect(unquote("'x'")).toBe('x');
-    expect(unquote('"x\'')).toBe('"x\'');
-    expect(unquote('"')).toBe('"');
-    expect(unquote('""')).toBe('');
+  it.each([
+    ['  "a b"  ', 'a b'],
+    ["'x'", 'x'],
+    ['"x\'', '"x\''],
+    ['"', '"'],
+    ['""', ''],
+  ])('unquotes one matching pair and trims: %j is %j', (raw, unquoted) => {
+    expect(unquote(raw)).toBe(unquoted);
   });
 
   it('splits on commas, trims, unquotes and drops empties', () => {

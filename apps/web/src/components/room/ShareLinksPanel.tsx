@@ -25,6 +25,9 @@ const EXPIRIES = [
 ] as const;
 
 /** Managers: the room's share links (uses and downloads left, QR, revoke) and a form to add one. */
+/** Up to this many files the picker lists them from the start. */
+const EAGER_PICKER_FILES = 50;
+
 export function ShareLinksPanel() {
   const t = useT();
   const { slug } = useRoom();
@@ -40,9 +43,10 @@ export function ShareLinksPanel() {
     () => (files.data ?? []).filter((item) => item.content_type !== 'url'),
     [files.data],
   );
-  // A room's files are listed in the picker once it is used: hundreds of options stay out of
-  // the page until then (issue 17: a room with 200 files renders ≤ 1 500 elements).
+  // A long file list fills the picker once it is used: hundreds of options stay out of the page
+  // until then (issue 17: a room with 200 files renders ≤ 1 500 elements); a short one is there.
   const [pickerUsed, setPickerUsed] = useState(false);
+  const listAll = pickerUsed || linkable.length <= EAGER_PICKER_FILES;
   const openPicker = () => setPickerUsed(true);
   const [view, setView] = useState(true);
   const [edit, setEdit] = useState(false);
@@ -142,7 +146,7 @@ export function ShareLinksPanel() {
             data-testid="share-link-file"
           >
             <option value="">{t('shareLinks.wholeRoom')}</option>
-            {(pickerUsed ? linkable : linkable.filter((file) => String(file.id) === fileId)).map((file) => (
+            {(listAll ? linkable : linkable.filter((file) => String(file.id) === fileId)).map((file) => (
               <option key={file.id} value={file.id}>
                 {file.file_name}
               </option>
