@@ -115,7 +115,7 @@ describeWithService(
         expect(await bob.getByTestId('others-upload').count()).toBe(0);
         // Finished: the row goes and the file is there, by Robert.
         await alice.getByTestId('others-upload').waitFor({ state: 'detached', timeout: 30_000 });
-        await alice.getByText('holiday-video.bin').first().waitFor();
+        await alice.getByTestId('file-list').getByText('holiday-video.bin').first().waitFor();
         expect(patches).toBeGreaterThan(1);
       },
     );
