@@ -13,6 +13,7 @@
 //   --size <MiB>  --rounds <n>  --out <file>  override the defaults
 //   --node-flags="<flags>"        the server's Node flags instead of the binary's shebang ones
 //   --transfers-only               stop after the transfer rows (A/B runs of one change)
+//   --client-only                  only the terminal client's rows (client_push, client_pull vs curl)
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, totalmem, tmpdir } from 'node:os';
@@ -59,6 +60,7 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     'node-flags': { type: 'string' },
     'transfers-only': { type: 'boolean', default: false },
+    'client-only': { type: 'boolean', default: false },
   },
 });
 
@@ -270,6 +272,26 @@ async function main() {
   const source = join(work, 'source.bin');
   log(`writing ${size / MiB} MiB of random data`);
   const sourceSha = await writeRandomFile(source, size);
+  const clientRows = () => {
+    log(`terminal client: elizabeth push/pull of ${size / MiB} MiB vs curl, ${plan.rounds} round(s)`);
+    return clientTransfers({
+      base,
+      work,
+      source,
+      size,
+      sourceSha,
+      rounds: plan.rounds,
+      serverBin,
+      log,
+      row,
+      fail,
+    });
+  };
+  if (args['client-only']) {
+    await clientRows();
+    await stop(server.handle);
+    return { machine };
+  }
   const bare = await startBaseline('http', join(work, 'baseline-files'), source);
   const samples = { tusOurs: [], tusBase: [], mpOurs: [], mpBase: [], dlOurs: [], dlBase: [] };
   for (const key of Object.keys(samples)) samples[key.replace(/(Ours|Base)$/, 'Cpu$1')] = [];
@@ -460,19 +482,7 @@ async function main() {
   }
 
   // ---- terminal client vs curl (scripts/bench/client.mjs) ---------------------------------------
-  log(`terminal client: elizabeth push/pull of ${sizeLabel} vs curl, ${plan.rounds} round(s)`);
-  await clientTransfers({
-    base,
-    work,
-    source,
-    size,
-    sourceSha,
-    rounds: plan.rounds,
-    serverBin,
-    log,
-    row,
-    fail,
-  });
+  await clientRows();
 
   // ---- message posting ------------------------------------------------------------------------
   const fastify = await startBaseline('fastify', join(work, 'fastify'));

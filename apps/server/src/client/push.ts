@@ -26,6 +26,7 @@ import { type RoomClient, send } from './api.js';
 import { ClientError, EXIT, fromResponse } from './errors.js';
 import { formatBytes, type Translate } from './i18n.js';
 import { Progress } from './progress.js';
+import { FileRange, UploadHttpStack } from './upload-stack.js';
 import { FinishedUploads, UploadUrlStorage } from './upload-state.js';
 
 export interface PushOptions {
@@ -207,6 +208,7 @@ function uploadOne(
       endpoint,
       chunkSize: ctx.chunkSize,
       fileReader: FILE_READER,
+      httpStack: HTTP_STACK,
       uploadSize: source.size,
       metadata: { filename: source.name, filetype: lookup(source.name) || 'application/octet-stream' },
       urlStorage: ctx.urlStorage,
@@ -230,6 +232,9 @@ function uploadOne(
         }
       },
       onShouldRetry: (error, _attempt, _options) => {
+        // The server refused the token request (a bad room name, a wrong password, an expired
+        // room): asking again gives the same answer.
+        if (answeredByServer(error)) return false;
         const status = error.originalResponse?.getStatus() ?? 0;
         if (status === 401 && authRetries < 1) {
           authRetries += 1;
@@ -241,6 +246,8 @@ function uploadOne(
       },
       onProgress: (sent) => ctx.progress.update(task, sent),
       onError: (error) => {
+        const answer = answeredByServer(error);
+        if (answer) return reject(answer);
         const res = (error as tus.DetailedError).originalResponse;
         reject(
           res && res.getStatus() >= 400
@@ -270,13 +277,9 @@ function uploadOne(
   });
 }
 
-/** The bytes a read of the file hands on at once: 16 × fewer than the stream default's 64 KiB. */
-const READ_BUFFER = 1024 * 1024;
-
 /**
- * tus-js-client's reader for a file (the stream given to it only names the file): each PATCH body is a read stream of its byte range
- * with 1 MiB buffers (tus-js-client's own file source reads 64 KiB at a time, ~1 s more CPU
- * for 1 GiB here). A stream with a `size` is piped into the request with that Content-Length.
+ * tus-js-client's reader for a file (the stream given to it only names the file): each PATCH
+ * body is the byte range it asks for, which `UploadHttpStack` sends from reused buffers.
  */
 const FILE_READER: NonNullable<tus.UploadOptions['fileReader']> = {
   openFile: async (file: ReadStream) => {
@@ -286,16 +289,13 @@ const FILE_READER: NonNullable<tus.UploadOptions['fileReader']> = {
       size,
       slice: (start: number, end: number) => {
         const last = Math.min(end, size);
-        const body = Object.assign(
-          createReadStream(path, { start, end: last - 1, highWaterMark: READ_BUFFER }),
-          { size: last - start },
-        );
-        return Promise.resolve({ value: body, done: last >= size });
+        return Promise.resolve({ value: new FileRange(path, start, last), done: last >= size });
       },
       close: () => file.destroy(),
     };
   },
 };
+const HTTP_STACK = new UploadHttpStack();
 
 /**
  * True when this cache holds an upload for the file that the server no longer takes bytes for:
@@ -313,6 +313,18 @@ async function uploadGone(
     headers: { authorization: `Bearer ${await client.token()}`, 'tus-resumable': '1.0.0' },
   });
   return res.status === 409 || res.status === 404 || res.status === 410;
+}
+
+/**
+ * The failure of the client's own step before a tus request (getting a token) when trying again
+ * cannot help: the server answered with an error below 500, or a password is needed and none
+ * can be asked for. Network failures and 5xx stay retryable.
+ */
+function answeredByServer(error: Error): ClientError | undefined {
+  const cause = (error as tus.DetailedError).causingError;
+  if (!(cause instanceof ClientError)) return undefined;
+  const final = cause.status !== undefined ? cause.status < 500 : cause.exitCode !== EXIT.OTHER;
+  return final ? cause : undefined;
 }
 
 /** Same file, same size, same mtime, same room: the same upload. */

@@ -140,6 +140,30 @@ describe('elizabeth client: exit codes, passwords, sessions, help', () => {
     expect(message).toBe(envelope.error.message);
   });
 
+  it('push --again: a refusal while getting the token ends the run at once, not after tus retries', async () => {
+    // With --again the first token request happens inside tus-js-client's request hook; its
+    // failure used to be retried with tus's back-off (~19 s) and then reported as a tus error.
+    await createRoom(server.url, 'locked-again', { password: 'right-pass', max_times_entered: 100 });
+    const file = join(dir, 'again.bin');
+    writeFileSync(file, Buffer.alloc(1000, 3));
+    let started = Date.now();
+    const locked = await runClient(['push', `${server.url}/locked-again`, file, '--again'], freshEnv());
+    const lockedMs = Date.now() - started;
+    expect(locked.code, locked.stderr).toBe(3);
+    expect(locked.stderr).toMatch(/needs a password/);
+    started = Date.now();
+    const wrong = await runClient(
+      ['push', `${server.url}/locked-again`, file, '--again', '--password', 'wrong-pass'],
+      freshEnv(),
+    );
+    const wrongMs = Date.now() - started;
+    expect(wrong.code, wrong.stderr).toBe(3);
+    expect(wrong.stderr).toMatch(/AUTHENTICATION_FAILED/);
+    // process start (tsx) included; the retries took ≥ 19 s
+    expect(lockedMs).toBeLessThan(8_000);
+    expect(wrongMs).toBeLessThan(8_000);
+  });
+
   it(
     'usage errors exit 2; a bare room name needs a server; --server and ELIZABETH_URL give it',
     { timeout: 90_000 },
