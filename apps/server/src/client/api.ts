@@ -157,7 +157,8 @@ export class RoomClient {
   }
 
   archiveUrl(ids?: number[]): string {
-    return `${this.roomPath}/archive${ids && ids.length > 0 ? `?ids=${ids.join(',')}` : ''}`;
+    // Named files only: the room's messages stay out, as in the web app's zip of selected files.
+    return `${this.roomPath}/archive${ids && ids.length > 0 ? `?ids=${ids.join(',')}&messages=false` : ''}`;
   }
 
   uploadsUrl(): string {

@@ -4,7 +4,7 @@
  * asks for the rest with `Range`; the finished file is renamed into place. Existing files are
  * never overwritten without `--force`; names are made safe for the local file system.
  */
-import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import type { RoomClient } from './api.js';
 import { ClientError, EXIT, fromResponse } from './errors.js';
 import { formatBytes, type Translate } from './i18n.js';
 import { Progress } from './progress.js';
+import { rawGet, rawGetCan } from './raw-get.js';
 
 export interface PullOptions {
   out: string;
@@ -122,9 +123,13 @@ function select(files: ContentView[], selectors: string[], client: RoomClient, t
 
 type Target = { stdout: NodeJS.WritableStream } | { file: string; offset: number };
 
+/** Redirects followed at most (a server storing on S3 may answer 302 to a presigned URL). */
+const MAX_REDIRECTS = 5;
+
 /**
- * Streams one GET into a file (appending from `offset` with `Range`, starting over when the
- * server sends the whole file) or into stdout. A `401` enters the room again once.
+ * Downloads one GET into a file (appending from `offset` with `Range`, starting over when the
+ * server sends the whole file) or into stdout. A `401` enters the room again once; a redirect
+ * is followed, without the room token when it leads to another origin.
  */
 async function download(
   client: RoomClient,
@@ -132,43 +137,81 @@ async function download(
   target: Target,
   onProgress: ((done: number) => void) | undefined,
 ): Promise<void> {
-  for (let attempt = 0; ; attempt += 1) {
-    const headers: Record<string, string> = { authorization: `Bearer ${await client.token()}` };
-    const offset = 'file' in target ? target.offset : 0;
+  const offset = 'file' in target ? target.offset : 0;
+  const origin = new URL(url).origin;
+  let location = url;
+  for (let attempt = 0, hops = 0; ;) {
+    const headers: Record<string, string> = {};
+    if (new URL(location).origin === origin) headers.authorization = `Bearer ${await client.token()}`;
     if (offset > 0) headers.range = `bytes=${offset}-`;
-    const res = await get(url, headers);
-    const status = res.statusCode ?? 0;
-    if (status === 401 && attempt === 0) {
-      res.resume();
+    const outcome = await getOnce(location, headers, target, onProgress);
+    if (outcome.kind === 'written') return;
+    const { status, body } = outcome;
+    if (status === 401 && attempt === 0 && location === url) {
+      attempt += 1;
       client.forget();
       continue;
     }
     if (status === 416 && offset > 0) {
       // the part file already holds every byte
-      res.resume();
       onProgress?.(offset);
       return;
     }
-    if (status !== 200 && status !== 206) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of res) chunks.push(chunk as Buffer);
-      throw fromResponse(status, Buffer.concat(chunks).toString('utf8'));
+    const next = outcome.headers.location;
+    if (status >= 300 && status < 400 && next && hops < MAX_REDIRECTS) {
+      hops += 1;
+      location = new URL(next, location).toString();
+      continue;
     }
-    const start = status === 206 ? offset : 0;
-    let done = start;
-    if (onProgress) {
-      res.on('data', (chunk: Buffer) => {
-        done += chunk.length;
-        onProgress(done);
-      });
-    }
-    const sink =
-      'stdout' in target
-        ? target.stdout
-        : createWriteStream(target.file, { flags: start > 0 ? 'a' : 'w', highWaterMark: 1024 * 1024 });
-    await pipeline(res, sink, { end: !('stdout' in target) });
-    return;
+    throw fromResponse(status, body.toString('utf8'));
   }
+}
+
+type Outcome =
+  | { kind: 'written' }
+  | { kind: 'answer'; status: number; headers: Record<string, string | string[] | undefined>; body: Buffer };
+
+/**
+ * One GET: a 200/206 body goes to the target (a file from `offset` when the answer is 206,
+ * from the start when 200); any other answer comes back with its body. Into a file over plain
+ * HTTP it takes the reused-buffer reader (raw-get.ts), else node:http.
+ */
+async function getOnce(
+  url: string,
+  headers: Record<string, string>,
+  target: Target,
+  onProgress: ((done: number) => void) | undefined,
+): Promise<Outcome> {
+  const offset = 'file' in target ? target.offset : 0;
+  const from = (status: number) => (status === 206 ? offset : 0);
+  if ('file' in target && rawGetCan(new URL(url))) {
+    let start = 0;
+    const raw = await rawGet(
+      new URL(url),
+      headers,
+      (status) => {
+        start = from(status);
+        return openSync(target.file, start > 0 ? 'a' : 'w');
+      },
+      onProgress && ((bytes) => onProgress(start + bytes)),
+    );
+    if (raw.kind !== 'unsupported') return raw.kind === 'written' ? { kind: 'written' } : raw;
+  }
+  const res = await get(url, headers);
+  const status = res.statusCode ?? 0;
+  if (status !== 200 && status !== 206) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of res) chunks.push(chunk as Buffer);
+    return { kind: 'answer', status, headers: res.headers, body: Buffer.concat(chunks) };
+  }
+  let done = from(status);
+  if (onProgress) res.on('data', (chunk: Buffer) => onProgress((done += chunk.length)));
+  const sink =
+    'stdout' in target
+      ? target.stdout
+      : createWriteStream(target.file, { flags: from(status) > 0 ? 'a' : 'w', highWaterMark: 1024 * 1024 });
+  await pipeline(res, sink, { end: !('stdout' in target) });
+  return { kind: 'written' };
 }
 
 function get(url: string, headers: Record<string, string>): Promise<http.IncomingMessage> {

@@ -314,7 +314,7 @@ describe('elizabeth push / pull (client process, real server)', () => {
           .trim()
           .split('\n')
           .sort(),
-      ).toEqual(['messages.md', 'one.txt']);
+      ).toEqual(['one.txt']); // named files: without messages.md
     },
   );
 

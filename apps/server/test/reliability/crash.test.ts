@@ -22,7 +22,7 @@ import {
   describeEachDatabase,
   type TestDatabase,
 } from '../support/db.js';
-import { startS3, type TestS3 } from '../support/s3.js';
+import { s3ServerEnv, startS3, type TestS3 } from '../support/s3.js';
 import { bucketWrites } from '../support/stored.js';
 import { multipartChunks, slowRequest, split } from './http.js';
 import { expectConsistent, type StoredObjects } from './invariants.js';
@@ -77,16 +77,7 @@ function crashSuite(engine: DatabaseEngine, backend: 'local' | 's3'): void {
     if (backend === 's3') {
       s3 = await startS3();
       stored = () => bucketWrites(s3!);
-      Object.assign(s3Env, {
-        STORAGE_BACKEND: 's3',
-        S3_ENDPOINT: s3.settings.endpoint,
-        S3_REGION: s3.settings.region,
-        S3_BUCKET: s3.settings.bucket,
-        S3_ACCESS_KEY_ID: s3.settings.access_key_id,
-        S3_SECRET_ACCESS_KEY: s3.settings.secret_access_key,
-        S3_FORCE_PATH_STYLE: 'true',
-        S3_PREFIX: s3.settings.prefix,
-      });
+      Object.assign(s3Env, s3ServerEnv(s3.settings));
     }
     env = {
       ...s3Env,

@@ -221,3 +221,17 @@ export async function startS3(): Promise<TestS3> {
     },
   };
 }
+
+/** The environment that points a spawned server (`elizabeth serve`) at the test S3. */
+export function s3ServerEnv(settings: TestS3['settings']): Record<string, string> {
+  return {
+    STORAGE_BACKEND: 's3',
+    S3_ENDPOINT: settings.endpoint,
+    S3_REGION: settings.region,
+    S3_BUCKET: settings.bucket,
+    S3_ACCESS_KEY_ID: settings.access_key_id,
+    S3_SECRET_ACCESS_KEY: settings.secret_access_key,
+    S3_FORCE_PATH_STYLE: 'true',
+    S3_PREFIX: settings.prefix,
+  };
+}
