@@ -4,6 +4,7 @@ import { clsx } from 'clsx';
 import {
   Bold,
   Code,
+  Ellipsis,
   Heading1,
   Heading2,
   Heading3,
@@ -21,12 +22,16 @@ import {
   Undo2,
 } from 'lucide-react';
 import {
+  Fragment,
   useEffect,
+  useId,
+  useLayoutEffect,
   useRef,
   useState,
   useSyncExternalStore,
   type ClipboardEvent,
   type KeyboardEvent,
+  type ReactNode,
 } from 'react';
 
 import { getApi } from '@/lib/api-client';
@@ -268,79 +273,178 @@ export function Composer() {
     },
   ];
 
+  /** A tool in the "more" panel: its icon and name, the shortcut (if any) set apart. */
+  const panelButton = (
+    label: string,
+    icon: ReactNode,
+    onClick: () => void,
+    testId: string,
+    props: { disabled?: boolean; 'aria-keyshortcuts'?: string } = {},
+  ) => {
+    const [, name = label, shortcut] = /^(.*?)\s*[(（]([^()（）]+)[)）]$/.exec(label) ?? [];
+    return (
+      <Button
+        variant="ghost"
+        size="sm"
+        className="w-full justify-start! text-fg"
+        aria-label={label}
+        onMouseDown={(event) => event.preventDefault()}
+        onClick={onClick}
+        data-testid={testId}
+        {...props}
+      >
+        {icon}
+        <span className="flex-1 text-left">{name}</span>
+        {shortcut ? <span className="ps-4 text-[0.6875rem] font-normal text-faint">{shortcut}</span> : null}
+      </Button>
+    );
+  };
+
   /**
    * The Markdown toolbar; the inline and the expanded editor each render one, so ids and test
-   * ids of the expanded one carry a prefix (`expanded-tool-bold`, …).
+   * ids of the expanded one carry a prefix (`expanded-tool-bold`, …). Whatever does not fit on
+   * its one line moves, whole, into its "more" panel.
    */
-  const toolbar = (selectId: string, testIdPrefix = '') => (
-    <div
-      className="flex min-w-0 flex-1 items-center gap-1 overflow-x-auto [scrollbar-width:none]"
-      role="toolbar"
-      aria-label={t('composer.toolbar')}
-    >
-      {tools.map(({ label, icon: Icon, run, testId }) => (
-        <IconButton
-          key={testId}
-          size="icon-sm"
-          label={label}
-          onMouseDown={(event) => event.preventDefault()}
-          onClick={run}
-          data-testid={testIdPrefix + testId}
-        >
-          <Icon size={15} aria-hidden />
-        </IconButton>
-      ))}
-      <span aria-hidden className="mx-1 h-4 w-px shrink-0 bg-border" />
-      <IconButton
-        size="icon-sm"
-        label={t('composer.undo')}
-        disabled={!history.current.canUndo}
-        onMouseDown={(event) => event.preventDefault()}
-        onClick={() => travel('undo')}
-        data-testid={`${testIdPrefix}tool-undo`}
-        aria-keyshortcuts="Control+Z Meta+Z"
-      >
-        <Undo2 size={15} aria-hidden />
-      </IconButton>
-      <IconButton
-        size="icon-sm"
-        label={t('composer.redo')}
-        disabled={!history.current.canRedo}
-        onMouseDown={(event) => event.preventDefault()}
-        onClick={() => travel('redo')}
-        data-testid={`${testIdPrefix}tool-redo`}
-        aria-keyshortcuts="Control+Shift+Z Meta+Shift+Z Control+Y"
-      >
-        <Redo2 size={15} aria-hidden />
-      </IconButton>
-      <span aria-hidden className="mx-1 h-4 w-px shrink-0 bg-border" />
-      <IconButton
-        size="icon-sm"
-        label={t('composer.codeBlock')}
-        onMouseDown={(event) => event.preventDefault()}
-        onClick={() => apply((v, s, e) => codeBlock(v, s, e, lang))}
-        data-testid={`${testIdPrefix}tool-code-block`}
-      >
-        <SquareCode size={15} aria-hidden />
-      </IconButton>
-      <label htmlFor={selectId} className="sr-only">
-        {t('composer.codeLanguage')}
-      </label>
-      <select
-        id={selectId}
-        value={lang}
-        onChange={(event) => setLang(event.target.value)}
-        className="h-7 shrink-0 cursor-pointer rounded-md border border-transparent bg-transparent px-1 text-xs text-muted hover:border-border hover:text-fg"
-        data-testid={`${testIdPrefix}code-language-select`}
-      >
-        {CODE_LANGUAGES.map(([value, label]) => (
-          <option key={value} value={value}>
-            {value === 'text' ? t('composer.plainText') : label}
-          </option>
-        ))}
-      </select>
-    </div>
-  );
+  const toolbar = (selectId: string, testIdPrefix = '', placement: 'above' | 'below' = 'above') => {
+    const languageOptions = CODE_LANGUAGES.map(([value, label]) => (
+      <option key={value} value={value}>
+        {value === 'text' ? t('composer.plainText') : label}
+      </option>
+    ));
+    const undoProps = { disabled: !history.current.canUndo, 'aria-keyshortcuts': 'Control+Z Meta+Z' };
+    const redoProps = {
+      disabled: !history.current.canRedo,
+      'aria-keyshortcuts': 'Control+Shift+Z Meta+Shift+Z Control+Y',
+    };
+    const separator = <span aria-hidden className="mx-1 h-4 w-px shrink-0 bg-border" />;
+    const units: ToolbarUnit[] = [
+      ...tools.map(({ label, icon: Icon, run, testId }) => ({
+        key: testId,
+        bar: (shown: boolean) => (
+          <IconButton
+            size="icon-sm"
+            label={label}
+            onMouseDown={(event) => event.preventDefault()}
+            onClick={run}
+            data-testid={shown ? testIdPrefix + testId : undefined}
+          >
+            <Icon size={15} aria-hidden />
+          </IconButton>
+        ),
+        panel: panelButton(label, <Icon size={15} aria-hidden />, run, testIdPrefix + testId),
+      })),
+      {
+        key: 'history',
+        bar: (shown: boolean) => (
+          <>
+            {separator}
+            <IconButton
+              size="icon-sm"
+              label={t('composer.undo')}
+              onMouseDown={(event) => event.preventDefault()}
+              onClick={() => travel('undo')}
+              data-testid={shown ? `${testIdPrefix}tool-undo` : undefined}
+              {...undoProps}
+            >
+              <Undo2 size={15} aria-hidden />
+            </IconButton>
+            <IconButton
+              size="icon-sm"
+              label={t('composer.redo')}
+              onMouseDown={(event) => event.preventDefault()}
+              onClick={() => travel('redo')}
+              data-testid={shown ? `${testIdPrefix}tool-redo` : undefined}
+              {...redoProps}
+            >
+              <Redo2 size={15} aria-hidden />
+            </IconButton>
+          </>
+        ),
+        panel: (
+          <>
+            <span aria-hidden className="mx-2 my-1 h-px shrink-0 bg-border first:hidden" />
+            {panelButton(
+              t('composer.undo'),
+              <Undo2 size={15} aria-hidden />,
+              () => travel('undo'),
+              `${testIdPrefix}tool-undo`,
+              undoProps,
+            )}
+            {panelButton(
+              t('composer.redo'),
+              <Redo2 size={15} aria-hidden />,
+              () => travel('redo'),
+              `${testIdPrefix}tool-redo`,
+              redoProps,
+            )}
+          </>
+        ),
+      },
+      {
+        key: 'code-block',
+        bar: (shown: boolean) => (
+          <>
+            {separator}
+            <IconButton
+              size="icon-sm"
+              label={t('composer.codeBlock')}
+              onMouseDown={(event) => event.preventDefault()}
+              onClick={() => apply((v, s, e) => codeBlock(v, s, e, lang))}
+              data-testid={shown ? `${testIdPrefix}tool-code-block` : undefined}
+            >
+              <SquareCode size={15} aria-hidden />
+            </IconButton>
+            <label htmlFor={shown ? selectId : undefined} className="sr-only">
+              {t('composer.codeLanguage')}
+            </label>
+            <select
+              id={shown ? selectId : undefined}
+              value={lang}
+              onChange={(event) => setLang(event.target.value)}
+              className="h-7 shrink-0 cursor-pointer rounded-md border border-transparent bg-transparent px-1 text-xs text-muted hover:border-border hover:text-fg"
+              data-testid={shown ? `${testIdPrefix}code-language-select` : undefined}
+            >
+              {languageOptions}
+            </select>
+          </>
+        ),
+        panel: (
+          <>
+            <span aria-hidden className="mx-2 my-1 h-px shrink-0 bg-border first:hidden" />
+            {panelButton(
+              t('composer.codeBlock'),
+              <SquareCode size={15} aria-hidden />,
+              () => apply((v, s, e) => codeBlock(v, s, e, lang)),
+              `${testIdPrefix}tool-code-block`,
+            )}
+            <div className="flex items-center gap-3 px-2.5 py-1 text-[0.8125rem] text-muted">
+              <label htmlFor={`${selectId}-more`} className="flex-1">
+                {t('composer.codeLanguage')}
+              </label>
+              <select
+                id={`${selectId}-more`}
+                value={lang}
+                onChange={(event) => setLang(event.target.value)}
+                className="h-7 shrink-0 cursor-pointer rounded-md border border-border bg-surface px-1 text-xs text-fg hover:border-border-strong"
+                data-testid={`${testIdPrefix}code-language-select`}
+              >
+                {languageOptions}
+              </select>
+            </div>
+          </>
+        ),
+      },
+    ];
+    return (
+      <FormattingToolbar
+        label={t('composer.toolbar')}
+        moreLabel={t('composer.more')}
+        units={units}
+        testIdPrefix={testIdPrefix}
+        placement={placement}
+      />
+    );
+  };
 
   const sendButton = (testId: string) => (
     <Button
@@ -458,7 +562,7 @@ export function Composer() {
         }
       >
         <div className="flex min-h-0 flex-1 flex-col gap-2">
-          {toolbar('composer-lang-expanded', 'expanded-')}
+          {toolbar('composer-lang-expanded', 'expanded-', 'below')}
           <label htmlFor="composer-expanded-input" className="sr-only">
             {t('composer.label')}
           </label>
@@ -516,5 +620,161 @@ function UploadStatus() {
       <Spinner size={12} />
       {t('composer.uploading', { count: active.length, percent: pct })}
     </p>
+  );
+}
+
+/** One piece of the formatting toolbar that moves into the "more" panel whole. */
+interface ToolbarUnit {
+  key: string;
+  /** In the toolbar; `shown` is false while it is hidden (test ids and ids then belong to the panel). */
+  bar: (shown: boolean) => ReactNode;
+  /** In the "more" panel. */
+  panel: ReactNode;
+}
+
+/**
+ * A one-line toolbar that never shows a control in part: its units wrap onto lines that are
+ * clipped away (so even before any script runs nothing is cut), the wrapped ones are made
+ * invisible (out of the tab order and the accessibility tree) and offered in a "more" panel.
+ */
+function FormattingToolbar({
+  label,
+  moreLabel,
+  units,
+  testIdPrefix,
+  placement,
+}: {
+  label: string;
+  moreLabel: string;
+  units: ToolbarUnit[];
+  testIdPrefix: string;
+  /** Where the panel opens: above the inline composer, below the toolbar in the larger editor. */
+  placement: 'above' | 'below';
+}) {
+  const row = useRef<HTMLDivElement>(null);
+  const wrapper = useRef<HTMLDivElement>(null);
+  const more = useRef<HTMLButtonElement>(null);
+  const panel = useRef<HTMLDivElement>(null);
+  const [fit, setFit] = useState(units.length);
+  const [open, setOpen] = useState(false);
+  const focusPanel = useRef(false);
+  const panelId = useId();
+  const overflows = fit < units.length;
+
+  // Count the units on the first line whenever the row or any unit changes size.
+  useLayoutEffect(() => {
+    const el = row.current;
+    if (!el) return;
+    const measure = () => {
+      const children = Array.from(el.children) as HTMLElement[];
+      const first = children[0];
+      if (!first) return;
+      const limit = first.offsetTop + first.offsetHeight / 2;
+      const wrapped = children.findIndex((child) => child.offsetTop >= limit);
+      setFit(wrapped === -1 ? children.length : wrapped);
+    };
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    for (const child of Array.from(el.children)) observer.observe(child);
+    return () => observer.disconnect();
+  }, [units.length]);
+
+  const showPanel = open && overflows;
+
+  // While the panel is open: Escape closes it (and not the dialog around it), so does a click
+  // elsewhere; opened from the keyboard, the focus moves into it.
+  useEffect(() => {
+    if (!showPanel) return;
+    if (focusPanel.current)
+      panel.current?.querySelector<HTMLElement>('button:not(:disabled), select')?.focus();
+    focusPanel.current = false;
+    const onKeyDown = (event: globalThis.KeyboardEvent) => {
+      if (event.key !== 'Escape') return;
+      event.preventDefault();
+      event.stopPropagation();
+      const hadFocus = wrapper.current?.contains(document.activeElement);
+      setOpen(false);
+      if (hadFocus) more.current?.focus();
+    };
+    const onPointerDown = (event: PointerEvent) => {
+      if (!wrapper.current?.contains(event.target as Node)) setOpen(false);
+    };
+    window.addEventListener('keydown', onKeyDown, true);
+    document.addEventListener('pointerdown', onPointerDown, true);
+    return () => {
+      window.removeEventListener('keydown', onKeyDown, true);
+      document.removeEventListener('pointerdown', onPointerDown, true);
+    };
+  }, [showPanel]);
+
+  return (
+    <div
+      ref={wrapper}
+      className="relative flex min-w-0 flex-1 items-center gap-1"
+      role="toolbar"
+      aria-label={label}
+      onBlur={(event) => {
+        const next = event.relatedTarget as Node | null;
+        if (next && !event.currentTarget.contains(next)) setOpen(false);
+      }}
+    >
+      <div
+        ref={row}
+        className={clsx(
+          // One line of 1.75rem plus room for focus rings; further lines fall outside and are clipped.
+          'relative flex h-9 min-w-0 flex-1 flex-wrap content-start items-center gap-x-1 gap-y-4 overflow-hidden p-1 -ms-1',
+          placement === 'above' && '-my-1',
+        )}
+      >
+        {units.map((unit, index) => (
+          <span
+            key={unit.key}
+            className={clsx('flex shrink-0 items-center gap-1', index >= fit && 'invisible')}
+          >
+            {unit.bar(index < fit)}
+          </span>
+        ))}
+      </div>
+      {overflows ? (
+        <IconButton
+          ref={more}
+          size="icon-sm"
+          label={moreLabel}
+          aria-expanded={showPanel}
+          aria-controls={showPanel ? panelId : undefined}
+          className={clsx(showPanel && 'bg-hover text-fg')}
+          onMouseDown={(event) => event.preventDefault()}
+          onClick={(event) => {
+            // Keyboard activation has no click count: then the focus follows into the panel.
+            focusPanel.current = event.detail === 0;
+            setOpen((value) => !value);
+          }}
+          data-testid={`${testIdPrefix}tool-more`}
+        >
+          <Ellipsis size={15} aria-hidden />
+        </IconButton>
+      ) : null}
+      {showPanel ? (
+        <div
+          ref={panel}
+          id={panelId}
+          role="group"
+          aria-label={moreLabel}
+          className={clsx(
+            'absolute left-0 z-30 flex max-h-[min(60dvh,26rem)] w-max max-w-[calc(100vw-2rem)] min-w-52 flex-col overflow-y-auto rounded-lg border border-border bg-surface p-1 shadow-card',
+            placement === 'above' ? 'bottom-full mb-2.5' : 'top-full mt-1.5',
+          )}
+          onClick={(event) => {
+            if ((event.target as HTMLElement).closest('button')) setOpen(false);
+          }}
+          data-testid={`${testIdPrefix}tool-more-panel`}
+        >
+          {units.slice(fit).map((unit) => (
+            <Fragment key={unit.key}>{unit.panel}</Fragment>
+          ))}
+        </div>
+      ) : null}
+    </div>
   );
 }
