@@ -151,6 +151,61 @@ describeWithService('Chromium + built web app', browserAvailability(), 'web app 
     expect(await axeViolations(page, '[data-testid="help-dialog"]')).toEqual([]);
   });
 
+  for (const colorScheme of ['light', 'dark'] as const) {
+    it(`has no serious or critical accessibility violations in the room's panels and dialogs (${colorScheme})`, async () => {
+      const room = `e2e-axe-panels-${colorScheme}`;
+      const page = await newPage({ bypassCSP: true, colorScheme });
+      await ensureRoom(suite.server.url, room);
+      await page.goto(`${suite.server.url}/${room}`);
+      await page.getByTestId('room-workspace').waitFor();
+      await postMessage(page, 'A message to look at, with `code` and a [link](https://example.com).');
+      await page.getByTestId('file-input').setInputFiles({
+        name: 'axe-panels.png',
+        mimeType: 'image/png',
+        buffer: makePng(16, 16),
+      });
+      await fileItem(page, 'axe-panels.png').waitFor();
+      // A share link in the list, so its row is checked too.
+      const links = page.getByTestId('share-links-section');
+      await links.getByTestId('share-link-create').click();
+      await links.getByTestId('share-link-row').first().waitFor();
+      // Every violation found, by where it was looked for (all of them reported at once).
+      const found: Array<{ selector: string; id: string; targets: string }> = [];
+      const check = async (selector?: string) => {
+        for (const v of await axeViolations(page, selector))
+          found.push({ selector: selector ?? 'page', id: v.id, targets: v.targets });
+      };
+
+      // The whole page (room settings, permissions, share links, sessions in the side panel).
+      await check();
+      for (const section of [
+        'room-controls',
+        'settings-section',
+        'permissions-section',
+        'share-links-section',
+        'sessions-section',
+      ]) {
+        await page.getByTestId(section).scrollIntoViewIfNeeded();
+        await check(`[data-testid="${section}"]`);
+      }
+
+      for (const [button, dialog] of [
+        ['prefs-button', 'prefs-dialog'],
+        ['share-button', 'share-dialog'],
+        ['add-link', 'link-dialog'],
+        ['delete-room-button', 'delete-room-dialog'],
+        ['perm-share', 'share-off-dialog'],
+      ] as const) {
+        await page.getByTestId(button).click();
+        await page.getByTestId(dialog).waitFor();
+        await check(`[data-testid="${dialog}"]`);
+        await page.keyboard.press('Escape');
+        await expect.poll(() => page.locator('[role="dialog"], [role="alertdialog"]').count()).toBe(0);
+      }
+      expect(found).toEqual([]);
+    });
+  }
+
   it('saves screenshots of home, room, preview, settings and "create it?", desktop and phone, en and zh, light and dark', async () => {
     const room = 'e2e-screens';
     await ensureRoom(suite.server.url, room);

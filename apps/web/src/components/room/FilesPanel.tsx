@@ -15,7 +15,16 @@ import {
   Upload,
   X,
 } from 'lucide-react';
-import { useMemo, useRef, useState, type DragEvent, type ReactNode } from 'react';
+import {
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  type DragEvent,
+  type FocusEvent,
+  type KeyboardEvent,
+  type ReactNode,
+} from 'react';
 
 import { getApi } from '@/lib/api-client';
 import type { ContentView } from '@elizabeth/protocol';
@@ -37,7 +46,7 @@ import { hasFiles } from './Timeline';
 import { TransferPanel } from './TransferPanel';
 import { StorageBar } from './RoomControls';
 import { useRoom } from './room-context';
-import { useVirtualList } from './useVirtualList';
+import { rowIndexOf, rowItemId, useVirtualList } from './useVirtualList';
 
 /** File rows: 48 px high (a 2rem thumbnail and its padding), 2 px apart, 16 px below the last. */
 const FILE_ROWS = { estimate: 48, gap: 2, overscan: 3, paddingEnd: 16 } as const;
@@ -77,11 +86,62 @@ export function FilesPanel({
   // Only the rows in and near the view are in the page (a room with hundreds of files stays
   // light); `listTop` is where the list starts inside the scroller (below the drop zone).
   const scroller = useRef<HTMLDivElement>(null);
+  // Keyboard: the row holding the focus stays rendered wherever the list scrolls (the focus is
+  // never dropped); ↑ ↓ Home End move it between rows, to the same control of the row.
+  const [activeId, setActiveId] = useState<number | null>(null);
+  const activeIndex = activeId === null ? -1 : sorted.findIndex((item) => item.id === activeId);
+  const focusPending = useRef<{ id: number; control: string } | null>(null);
   const {
     virtualizer,
     listRef: list,
     listTop,
-  } = useVirtualList<HTMLUListElement>(scroller, sorted, FILE_ROWS);
+  } = useVirtualList<HTMLUListElement>(
+    scroller,
+    sorted,
+    FILE_ROWS,
+    activeIndex >= 0 ? activeIndex : undefined,
+  );
+
+  useLayoutEffect(() => {
+    const pending = focusPending.current;
+    if (!pending) return;
+    const row = list.current?.querySelector<HTMLElement>(`[data-testid="file-item-${pending.id}"]`);
+    if (!row) return;
+    focusPending.current = null;
+    const control =
+      row.querySelector<HTMLElement>(`[data-testid="${pending.control}"]`) ??
+      row.querySelector<HTMLElement>('[data-testid="file-open"]');
+    control?.focus({ preventScroll: true });
+    row.scrollIntoView({ block: 'nearest' });
+  });
+
+  function onListFocus(event: FocusEvent<HTMLUListElement>) {
+    const id = rowItemId(event.target, sorted);
+    if (id !== undefined && id !== activeId) setActiveId(id);
+  }
+
+  function onListKeyDown(event: KeyboardEvent<HTMLUListElement>) {
+    const target = event.target as HTMLElement;
+    const index = rowIndexOf(target);
+    const control = target.dataset.testid;
+    if (index === undefined || !control) return;
+    const next =
+      event.key === 'ArrowDown'
+        ? index + 1
+        : event.key === 'ArrowUp'
+          ? index - 1
+          : event.key === 'Home'
+            ? 0
+            : event.key === 'End'
+              ? sorted.length - 1
+              : undefined;
+    if (next === undefined) return;
+    event.preventDefault();
+    const item = sorted[Math.max(0, Math.min(next, sorted.length - 1))];
+    if (!item) return;
+    focusPending.current = { id: item.id, control };
+    setActiveId(item.id);
+  }
 
   function toggle(id: number) {
     setSelected((current) => {
@@ -259,6 +319,9 @@ export function FilesPanel({
             className="relative"
             style={{ height: virtualizer.getTotalSize() }}
             data-testid="file-list"
+            aria-label={t('files.title')}
+            onFocus={onListFocus}
+            onKeyDown={onListKeyDown}
           >
             {virtualizer.getVirtualItems().map((row) => {
               const item = sorted[row.index]!;
@@ -276,6 +339,8 @@ export function FilesPanel({
                     checked ? 'bg-accent-soft' : 'hover:bg-hover',
                   )}
                   style={{ transform: `translateY(${row.start - listTop}px)` }}
+                  aria-posinset={row.index + 1}
+                  aria-setsize={sorted.length}
                   data-testid={`file-item-${item.id}`}
                 >
                   <input

@@ -22,6 +22,15 @@ const SHORTCUTS: { keys: string[][]; action: string }[] = [
   },
   { keys: [['Ctrl/⌘', 'V']], action: 'paste' },
   { keys: [['Ctrl/⌘', 'Enter']], action: 'saveEdit' },
+  { keys: [['Page Up'], ['Page Down']], action: 'messageNav' },
+  {
+    keys: [
+      ['Ctrl', 'Home'],
+      ['Ctrl', 'End'],
+    ],
+    action: 'leaveList',
+  },
+  { keys: [['↑'], ['↓']], action: 'fileNav' },
   { keys: [['Esc']], action: 'escape' },
   { keys: [['?']], action: 'help' },
 ];

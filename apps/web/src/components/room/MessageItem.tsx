@@ -26,6 +26,9 @@ export const MessageItem = memo(function MessageItem({
   onUpdated,
   selected,
   onToggleSelect,
+  posinset,
+  setsize,
+  tabbable = false,
 }: {
   message: ContentView;
   previous: ContentView | undefined;
@@ -33,6 +36,11 @@ export const MessageItem = memo(function MessageItem({
   onUpdated: (message: ContentView) => void;
   selected: boolean;
   onToggleSelect: (id: number) => void;
+  /** Its place in the feed (1-based) and the feed's size (-1 while older messages are not loaded). */
+  posinset?: number;
+  setsize?: number;
+  /** The feed's one article reached with Tab (roving tabindex); the others are reached by keys. */
+  tabbable?: boolean;
 }) {
   const { t, locale } = useI18n();
   const { slug, canEdit, canDelete, copy } = useRoom();
@@ -92,12 +100,14 @@ export const MessageItem = memo(function MessageItem({
   return (
     <article
       className={clsx(
-        'group relative rounded-xl px-3 pt-1 pb-2 transition-colors outline-none hover:bg-subtle/70 focus-within:bg-subtle/70',
+        'group relative rounded-xl px-3 pt-1 pb-2 transition-colors outline-none hover:bg-subtle/70 focus-within:bg-subtle/70 focus-visible:ring-2 focus-visible:ring-accent',
         !grouped && 'mt-2',
         selected && 'bg-accent-soft ring-2 ring-accent/60 hover:bg-accent-soft',
       )}
       data-testid={`message-${message.id}`}
-      tabIndex={-1}
+      tabIndex={tabbable ? 0 : -1}
+      aria-posinset={posinset}
+      aria-setsize={setsize}
       aria-label={t('message.label', { time: formatFullTime(message.created_at, locale) })}
     >
       <header className="mb-0.5 flex h-7 items-center gap-2 text-xs text-faint">

@@ -389,7 +389,8 @@ function PermissionToggles() {
 
   return (
     <div className="flex flex-col gap-3" data-testid="permission-toggles">
-      <div className="flex items-center justify-between gap-3 text-sm opacity-70">
+      {/* Always on: the switch is shown disabled, the text keeps its full contrast (WCAG 1.4.3). */}
+      <div className="flex items-center justify-between gap-3 text-sm">
         <span>
           <span className="block">{t('perm.view')}</span>
           <span className="block text-xs text-muted">{t('perm.viewHint')}</span>

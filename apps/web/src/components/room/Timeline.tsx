@@ -12,7 +12,17 @@ import {
   SquareSplitHorizontal,
   Trash2,
 } from 'lucide-react';
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import {
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  type DragEvent,
+  type FocusEvent,
+  type KeyboardEvent,
+} from 'react';
 
 import { getApi } from '@/lib/api-client';
 import { errorMessage } from '@/lib/errors';
@@ -28,15 +38,45 @@ import { ConfirmDeleteDialog } from '../ui/confirm-delete-dialog';
 import { Spinner } from '../ui/misc';
 import { useToast } from '../ui/toast';
 import { MessageItem } from './MessageItem';
+import { useMe } from './people';
 import { useRoom } from './room-context';
 import type { Timeline as TimelineModel } from './useTimeline';
-import { useVirtualList } from './useVirtualList';
+import { rowIndexOf, rowItemId, useVirtualList } from './useVirtualList';
 
 /** Message rows: about 60 px for one line until measured, 4 px apart. */
 const MESSAGE_ROWS = { estimate: 60, gap: 4, overscan: 4 } as const;
 /** The performance mark of the room's first messages on screen (e2e/room-open, docs/BENCHMARKS.md). */
 export const MESSAGES_VISIBLE_MARK = 'room:messages-visible';
 let messagesShown = false;
+
+/** The start of a message for a screen reader's announcement: plain words, at most ~80 characters. */
+export function firstWords(text: string, max = 80): string {
+  const plain = text
+    .replace(/```[\s\S]*?```/g, ' ')
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/^\s*[-+]\s+/gm, '')
+    .replace(/[#>*_`~|]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (plain.length <= max) return plain;
+  const cut = plain.slice(0, max);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > max / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
+}
+
+const TABBABLE =
+  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+/** Focuses the first tabbable element after (or the last before) `element` in the page. */
+function focusOutside(element: HTMLElement, after: boolean) {
+  const all = Array.from(document.querySelectorAll<HTMLElement>(TABBABLE)).filter(
+    (candidate) => !element.contains(candidate) && candidate.getClientRects().length > 0,
+  );
+  const following = (candidate: HTMLElement) =>
+    Boolean(element.compareDocumentPosition(candidate) & Node.DOCUMENT_POSITION_FOLLOWING);
+  const target = after ? all.find(following) : all.filter((candidate) => !following(candidate)).pop();
+  target?.focus();
+}
 
 export function hasFiles(event: DragEvent): boolean {
   return Array.from(event.dataTransfer?.types ?? []).includes('Files');
@@ -66,11 +106,27 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
   // is virtualised, rows measured as they render. `listTop` is where the list starts inside the
   // scroller (below the "load older" line).
   const items = timeline.items;
+  // Keyboard (WAI-ARIA feed): the message with focus, or the one Tab reaches (roving tabindex).
+  // Its row stays rendered wherever the list scrolls, so the focus is never dropped.
+  const [activeId, setActiveId] = useState<number | null>(null);
+  const activeIndex = useMemo(
+    () => (activeId === null ? -1 : items.findIndex((item) => item.id === activeId)),
+    [items, activeId],
+  );
+  const tabbableIndex = activeIndex >= 0 ? activeIndex : items.length - 1;
+  const focusPending = useRef<number | null>(null);
+  /** Page Up at the oldest loaded message: the message to go above once older ones are in. */
+  const aboveOnceLoaded = useRef<number | null>(null);
   const {
     virtualizer,
     listRef: list,
     listTop,
-  } = useVirtualList<HTMLDivElement>(scroller, items, MESSAGE_ROWS);
+  } = useVirtualList<HTMLDivElement>(
+    scroller,
+    items,
+    MESSAGE_ROWS,
+    activeIndex >= 0 ? activeIndex : undefined,
+  );
   const visible = virtualizer.getVirtualItems();
   // The newest messages are on screen: the room has shown its messages (once per page load).
   useLayoutEffect(() => {
@@ -125,6 +181,102 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
     observer.observe(target);
     return () => observer.disconnect();
   }, [timeline.hasMore, loadOlder]);
+
+  /** Moves keyboard focus to the message at `index`: rendered, scrolled into view, focused. */
+  const focusIndex = useCallback(
+    (index: number) => {
+      const target = items[index];
+      if (!target) return;
+      focusPending.current = target.id;
+      setActiveId(target.id);
+    },
+    [items],
+  );
+
+  // The row to focus is rendered now (kept by the virtual list): focus it and show it whole. Rows
+  // measured just after (older messages coming in above) can move it: for a moment after a key
+  // moved the focus, it is brought back into view after each render.
+  const keptInViewUntil = useRef(0);
+  useLayoutEffect(() => {
+    const id = focusPending.current ?? activeId;
+    if (id === null) return;
+    const element = list.current?.querySelector<HTMLElement>(`[data-testid="message-${id}"]`);
+    if (!element) return;
+    if (focusPending.current !== null) {
+      focusPending.current = null;
+      keptInViewUntil.current = performance.now() + 1000;
+      element.focus({ preventScroll: true });
+    } else if (performance.now() > keptInViewUntil.current || document.activeElement !== element) return;
+    const view = scroller.current?.getBoundingClientRect();
+    const box = element.getBoundingClientRect();
+    if (!view || box.top < view.top || box.bottom > view.bottom) element.scrollIntoView({ block: 'nearest' });
+  });
+
+  // Older messages came in after Page Up at the oldest: go on to the one above.
+  useLayoutEffect(() => {
+    const below = aboveOnceLoaded.current;
+    if (below === null) return;
+    const index = items.findIndex((item) => item.id === below);
+    if (index > 0) {
+      aboveOnceLoaded.current = null;
+      focusIndex(index - 1);
+    } else if (!timeline.hasMore || index < 0) aboveOnceLoaded.current = null;
+  }, [items, timeline.hasMore, focusIndex]);
+
+  function onFeedFocus(event: FocusEvent<HTMLDivElement>) {
+    const id = rowItemId(event.target, items);
+    if (id !== undefined && id !== activeId) setActiveId(id);
+  }
+
+  function onFeedKeyDown(event: KeyboardEvent<HTMLDivElement>) {
+    const target = event.target as HTMLElement;
+    // Text being edited keeps its keys.
+    if (target.closest('textarea, input:not([type="checkbox"]), [contenteditable="true"]')) return;
+    const index = rowIndexOf(target);
+    if (index === undefined) return;
+    const onArticle = target.tagName === 'ARTICLE';
+    let next: number | undefined;
+    if (event.ctrlKey && (event.key === 'End' || event.key === 'Home')) {
+      event.preventDefault();
+      if (list.current) focusOutside(list.current, event.key === 'End');
+      return;
+    }
+    if (event.key === 'PageDown' || (onArticle && event.key === 'ArrowDown')) next = index + 1;
+    else if (event.key === 'PageUp' || (onArticle && event.key === 'ArrowUp')) next = index - 1;
+    else if (onArticle && event.key === 'Home') next = 0;
+    else if (onArticle && event.key === 'End') next = items.length - 1;
+    if (next === undefined) return;
+    event.preventDefault();
+    if (next < 0) {
+      if (timeline.hasMore) {
+        aboveOnceLoaded.current = items[0]?.id ?? null;
+        void loadOlder();
+      }
+      return;
+    }
+    focusIndex(Math.min(next, items.length - 1));
+  }
+
+  // New messages at the end (after the first load) are announced in one short line each, through
+  // a live region of their own: the list is not live (scrolling it adds rows).
+  const [announcement, setAnnouncement] = useState('');
+  const me = useMe();
+  const announcedUpTo = useRef<number | undefined>(undefined);
+  useEffect(() => {
+    if (timeline.status !== 'ready') return;
+    const newest = items[items.length - 1];
+    const before = announcedUpTo.current;
+    announcedUpTo.current = Math.max(before ?? 0, newest?.id ?? 0);
+    if (before === undefined || !newest || newest.id <= before) return;
+    // What this session sent is not read back to its author.
+    if (me && newest.author_id === me.author_id) return;
+    setAnnouncement(
+      t('timeline.announce', {
+        name: newest.author_name ?? t('people.unnamed'),
+        text: firstWords(newest.text ?? '') || '…',
+      }),
+    );
+  }, [items, timeline.status, t, me]);
 
   // Selection: only ids still in the list count (others were deleted meanwhile).
   const selection = useMemo(
@@ -238,10 +390,13 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
             <SquareSplitHorizontal size={14} aria-hidden />
             {t('timeline.invert')}
           </Button>
-          <span className="flex-1 tabular-nums" aria-live="polite" data-testid="messages-selection-count">
-            {selection.length > 0
-              ? t('timeline.selected', { count: selection.length })
-              : t('timeline.count', { count: timeline.items.length })}
+          {/* Only the selection is spoken as it changes: the message count changes with every
+              message arriving and every page of older ones (new messages have their own line). */}
+          <span className="flex-1 tabular-nums" data-testid="messages-selection-count">
+            <span aria-live="polite">
+              {selection.length > 0 ? t('timeline.selected', { count: selection.length }) : ''}
+            </span>
+            {selection.length > 0 ? null : t('timeline.count', { count: timeline.items.length })}
           </span>
           {selection.length > 0 ? (
             <>
@@ -287,12 +442,12 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
       <div
         ref={scroller}
         onScroll={onScroll}
+        // The reader scrolls by hand: a row that just got focus is no longer held in view.
+        onWheel={() => (keptInViewUntil.current = 0)}
+        onTouchMove={() => (keptInViewUntil.current = 0)}
+        onPointerDown={() => (keptInViewUntil.current = 0)}
         className="relative min-h-0 flex-1 overflow-y-auto"
         data-testid="message-list"
-        aria-label={t('timeline.label')}
-        role="log"
-        aria-live="polite"
-        aria-relevant="additions"
       >
         <div ref={content} className="mx-auto flex w-full max-w-3xl flex-col gap-1 px-3 py-4 sm:px-5">
           <div ref={topSentinel} aria-hidden className="h-px" />
@@ -334,7 +489,16 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
               <p>{t('timeline.emptyBody')}</p>
             </div>
           ) : (
-            <div ref={list} className="relative w-full" style={{ height: virtualizer.getTotalSize() }}>
+            <div
+              ref={list}
+              className="relative w-full"
+              style={{ height: virtualizer.getTotalSize() }}
+              role="feed"
+              aria-label={t('timeline.label')}
+              aria-busy={timeline.loadingOlder}
+              onFocus={onFeedFocus}
+              onKeyDown={onFeedKeyDown}
+            >
               {visible.map((row) => {
                 const message = items[row.index]!;
                 return (
@@ -352,6 +516,9 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
                       onUpdated={timeline.upsert}
                       selected={picked.has(message.id)}
                       onToggleSelect={toggle}
+                      posinset={row.index + 1}
+                      setsize={timeline.hasMore ? -1 : items.length}
+                      tabbable={row.index === tabbableIndex}
                     />
                   </div>
                 );
@@ -359,6 +526,15 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
             </div>
           )}
         </div>
+      </div>
+      <div
+        className="sr-only"
+        role="status"
+        aria-live="polite"
+        aria-atomic="true"
+        data-testid="message-announcer"
+      >
+        {announcement}
       </div>
       {!atBottom && timeline.items.length > 0 ? (
         <Button

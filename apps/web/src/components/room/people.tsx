@@ -33,6 +33,11 @@ export interface People {
 const PeopleContext = createContext<People | null>(null);
 export const PeopleProvider = PeopleContext.Provider;
 
+/** This session (author id and name) once the room's socket has said; undefined before. */
+export function useMe(): WsMember | undefined {
+  return useContext(PeopleContext)?.me;
+}
+
 function usePeople(): People {
   const value = useContext(PeopleContext);
   if (!value) throw new Error('usePeople outside PeopleProvider');
