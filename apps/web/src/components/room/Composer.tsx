@@ -210,7 +210,7 @@ export function Composer() {
     );
   }
 
-  const tools: { label: string; icon: typeof Bold; run: () => void; testId: string }[] = [
+  const tools: Tool[] = [
     {
       label: t('composer.bold'),
       icon: Bold,
@@ -273,14 +273,22 @@ export function Composer() {
     },
   ];
 
+  /** A tool on the toolbar's line: its icon, named by its label (test id only where shown). */
+  const barButton = ({ label, icon: Icon, run, testId, props }: Tool, prefix: string, shown: boolean) => (
+    <IconButton
+      size="icon-sm"
+      label={label}
+      onMouseDown={(event) => event.preventDefault()}
+      onClick={run}
+      data-testid={shown ? prefix + testId : undefined}
+      {...props}
+    >
+      <Icon size={15} aria-hidden />
+    </IconButton>
+  );
+
   /** A tool in the "more" panel: its icon and name, the shortcut (if any) set apart. */
-  const panelButton = (
-    label: string,
-    icon: ReactNode,
-    onClick: () => void,
-    testId: string,
-    props: { disabled?: boolean; 'aria-keyshortcuts'?: string } = {},
-  ) => {
+  const panelButton = ({ label, icon: Icon, run, testId, props }: Tool, prefix: string) => {
     const [, name = label, shortcut] = /^(.*?)\s*[(（]([^()（）]+)[)）]$/.exec(label) ?? [];
     return (
       <Button
@@ -289,11 +297,11 @@ export function Composer() {
         className="w-full justify-start! text-fg"
         aria-label={label}
         onMouseDown={(event) => event.preventDefault()}
-        onClick={onClick}
-        data-testid={testId}
+        onClick={run}
+        data-testid={prefix + testId}
         {...props}
       >
-        {icon}
+        <Icon size={15} aria-hidden />
         <span className="flex-1 text-left">{name}</span>
         {shortcut ? <span className="ps-4 text-[0.6875rem] font-normal text-faint">{shortcut}</span> : null}
       </Button>
@@ -311,72 +319,55 @@ export function Composer() {
         {value === 'text' ? t('composer.plainText') : label}
       </option>
     ));
-    const undoProps = { disabled: !history.current.canUndo, 'aria-keyshortcuts': 'Control+Z Meta+Z' };
-    const redoProps = {
-      disabled: !history.current.canRedo,
-      'aria-keyshortcuts': 'Control+Shift+Z Meta+Shift+Z Control+Y',
+    const historyTools: Tool[] = [
+      {
+        label: t('composer.undo'),
+        icon: Undo2,
+        testId: 'tool-undo',
+        run: () => travel('undo'),
+        props: { disabled: !history.current.canUndo, 'aria-keyshortcuts': 'Control+Z Meta+Z' },
+      },
+      {
+        label: t('composer.redo'),
+        icon: Redo2,
+        testId: 'tool-redo',
+        run: () => travel('redo'),
+        props: {
+          disabled: !history.current.canRedo,
+          'aria-keyshortcuts': 'Control+Shift+Z Meta+Shift+Z Control+Y',
+        },
+      },
+    ];
+    const codeBlockTool: Tool = {
+      label: t('composer.codeBlock'),
+      icon: SquareCode,
+      testId: 'tool-code-block',
+      run: () => apply((v, s, e) => codeBlock(v, s, e, lang)),
     };
     const separator = <span aria-hidden className="mx-1 h-4 w-px shrink-0 bg-border" />;
+    const divider = <span aria-hidden className="mx-2 my-1 h-px shrink-0 bg-border first:hidden" />;
     const units: ToolbarUnit[] = [
-      ...tools.map(({ label, icon: Icon, run, testId }) => ({
-        key: testId,
-        bar: (shown: boolean) => (
-          <IconButton
-            size="icon-sm"
-            label={label}
-            onMouseDown={(event) => event.preventDefault()}
-            onClick={run}
-            data-testid={shown ? testIdPrefix + testId : undefined}
-          >
-            <Icon size={15} aria-hidden />
-          </IconButton>
-        ),
-        panel: panelButton(label, <Icon size={15} aria-hidden />, run, testIdPrefix + testId),
+      ...tools.map((tool) => ({
+        key: tool.testId,
+        bar: (shown: boolean) => barButton(tool, testIdPrefix, shown),
+        panel: panelButton(tool, testIdPrefix),
       })),
       {
         key: 'history',
         bar: (shown: boolean) => (
           <>
             {separator}
-            <IconButton
-              size="icon-sm"
-              label={t('composer.undo')}
-              onMouseDown={(event) => event.preventDefault()}
-              onClick={() => travel('undo')}
-              data-testid={shown ? `${testIdPrefix}tool-undo` : undefined}
-              {...undoProps}
-            >
-              <Undo2 size={15} aria-hidden />
-            </IconButton>
-            <IconButton
-              size="icon-sm"
-              label={t('composer.redo')}
-              onMouseDown={(event) => event.preventDefault()}
-              onClick={() => travel('redo')}
-              data-testid={shown ? `${testIdPrefix}tool-redo` : undefined}
-              {...redoProps}
-            >
-              <Redo2 size={15} aria-hidden />
-            </IconButton>
+            {historyTools.map((tool) => (
+              <Fragment key={tool.testId}>{barButton(tool, testIdPrefix, shown)}</Fragment>
+            ))}
           </>
         ),
         panel: (
           <>
-            <span aria-hidden className="mx-2 my-1 h-px shrink-0 bg-border first:hidden" />
-            {panelButton(
-              t('composer.undo'),
-              <Undo2 size={15} aria-hidden />,
-              () => travel('undo'),
-              `${testIdPrefix}tool-undo`,
-              undoProps,
-            )}
-            {panelButton(
-              t('composer.redo'),
-              <Redo2 size={15} aria-hidden />,
-              () => travel('redo'),
-              `${testIdPrefix}tool-redo`,
-              redoProps,
-            )}
+            {divider}
+            {historyTools.map((tool) => (
+              <Fragment key={tool.testId}>{panelButton(tool, testIdPrefix)}</Fragment>
+            ))}
           </>
         ),
       },
@@ -385,15 +376,7 @@ export function Composer() {
         bar: (shown: boolean) => (
           <>
             {separator}
-            <IconButton
-              size="icon-sm"
-              label={t('composer.codeBlock')}
-              onMouseDown={(event) => event.preventDefault()}
-              onClick={() => apply((v, s, e) => codeBlock(v, s, e, lang))}
-              data-testid={shown ? `${testIdPrefix}tool-code-block` : undefined}
-            >
-              <SquareCode size={15} aria-hidden />
-            </IconButton>
+            {barButton(codeBlockTool, testIdPrefix, shown)}
             <label htmlFor={shown ? selectId : undefined} className="sr-only">
               {t('composer.codeLanguage')}
             </label>
@@ -410,13 +393,8 @@ export function Composer() {
         ),
         panel: (
           <>
-            <span aria-hidden className="mx-2 my-1 h-px shrink-0 bg-border first:hidden" />
-            {panelButton(
-              t('composer.codeBlock'),
-              <SquareCode size={15} aria-hidden />,
-              () => apply((v, s, e) => codeBlock(v, s, e, lang)),
-              `${testIdPrefix}tool-code-block`,
-            )}
+            {divider}
+            {panelButton(codeBlockTool, testIdPrefix)}
             <div className="flex items-center gap-3 px-2.5 py-1 text-[0.8125rem] text-muted">
               <label htmlFor={`${selectId}-more`} className="flex-1">
                 {t('composer.codeLanguage')}
@@ -624,6 +602,14 @@ function UploadStatus() {
 }
 
 /** One piece of the formatting toolbar that moves into the "more" panel whole. */
+interface Tool {
+  label: string;
+  icon: typeof Bold;
+  run: () => void;
+  testId: string;
+  props?: { disabled?: boolean; 'aria-keyshortcuts'?: string };
+}
+
 interface ToolbarUnit {
   key: string;
   /** In the toolbar; `shown` is false while it is hidden (test ids and ids then belong to the panel). */
