@@ -18,6 +18,7 @@ import type { CustomTypesConfig, Pool, PoolClient } from 'pg';
 import type { AppConfig } from '../config/types.js';
 import type { Dialect } from './dialect.js';
 import { isConnectionError } from './errors.js';
+import { registerSqliteConnection } from './prepared-query.js';
 import type { DB } from './schema.js';
 import { parseDatabaseUrl } from './url.js';
 
@@ -112,6 +113,7 @@ async function openSqlite(
   // lock. Kysely queues queries and transactions on it.
   const sqlite = cachePreparedStatements(new BetterSqlite3(filename));
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  registerSqliteConnection(db, sqlite);
   try {
     // PRAGMA arguments cannot be bound; both values were validated above.
     await sql`PRAGMA busy_timeout = ${sql.raw(String(cfg.busy_timeout_ms))}`.execute(db);

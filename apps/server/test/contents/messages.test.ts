@@ -199,4 +199,52 @@ describeEachDatabase('messages and links', (engine) => {
     );
     expectError(await t.app.inject({ method: 'GET', url: url('/messages') }), 401, 'AUTHENTICATION_FAILED');
   });
+
+  // Posts run prepared statements (db/prepared-query.ts), on SQLite without waiting in between:
+  // what each post reads and writes must still be per post, whatever runs at the same time.
+  const postTo = (room: string, bearerToken: string, text: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: `/api/v1/rooms/${room}/messages`,
+      headers: bearer(bearerToken),
+      payload: { text },
+    });
+
+  it('numbers concurrent posts consecutively and keeps the quota under concurrent posts', async () => {
+    const busy = await createRoom(t.app, 'busy-room', { max_size: 2000 });
+    const busyToken = (await enter(t.app, 'busy-room')).token;
+    const posted = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => postTo('busy-room', busyToken, `m${i}`.padEnd(40, '.'))),
+    );
+    expect(posted.map((r) => r.statusCode)).toEqual(posted.map(() => 201));
+    const numbers = posted.map((r) => r.json().message.sequence_number as number).sort((a, b) => a - b);
+    expect(numbers).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(await expectQuotaInvariant(t.database, busy.id)).toBe(30 * 40);
+
+    // 800 bytes left: of 30 posts of 100 bytes at once, exactly 8 fit.
+    const crowd = await Promise.all(
+      Array.from({ length: 30 }, () => postTo('busy-room', busyToken, 'z'.repeat(100))),
+    );
+    expect(crowd.filter((r) => r.statusCode === 201)).toHaveLength(8);
+    for (const refused of crowd.filter((r) => r.statusCode !== 201))
+      expectError(refused, 413, 'QUOTA_EXCEEDED');
+    expect(await expectQuotaInvariant(t.database, busy.id)).toBe(2000);
+  });
+
+  it('refuses a session revoked after it posted, and a token of a room that is gone', async () => {
+    await createRoom(t.app, 'revoking-room');
+    const owner = await enter(t.app, 'revoking-room');
+    const victim = await enter(t.app, 'revoking-room');
+    expect((await postTo('revoking-room', victim.token, 'before')).statusCode).toBe(201);
+    const revoke = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/rooms/revoking-room/tokens/${victim.claims.jti}`,
+      headers: bearer(owner.token),
+    });
+    expect(revoke.json()).toEqual({ revoked: true });
+    expectError(await postTo('revoking-room', victim.token, 'after'), 401, 'AUTHENTICATION_FAILED');
+    expect((await postTo('revoking-room', owner.token, 'owner still posts')).statusCode).toBe(201);
+    await t.database.db.deleteFrom('rooms').where('slug', '=', 'revoking-room').execute();
+    expectError(await postTo('revoking-room', owner.token, 'gone'), 404, 'ROOM_NOT_FOUND');
+  });
 });

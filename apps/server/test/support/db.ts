@@ -14,6 +14,7 @@ import { Client, escapeIdentifier } from 'pg';
 import { describe } from 'vitest';
 
 import type { AppConfig } from '../../src/config/types.js';
+import { createDatabase, type Database, migrateToLatest } from '../../src/db/index.js';
 import { describeWithService, type ServiceAvailability } from './services.js';
 
 export type DatabaseEngine = 'sqlite' | 'postgres';
@@ -83,6 +84,22 @@ export function describeEachDatabase(title: string, body: (engine: DatabaseEngin
 
 export async function createTestDatabase(engine: DatabaseEngine): Promise<TestDatabase> {
   return engine === 'sqlite' ? createSqliteDatabase() : createPostgresDatabase();
+}
+
+/** A migrated database of its own (`createTestDatabase`); `close` closes and removes it. */
+export async function openMigratedTestDatabase(
+  engine: DatabaseEngine,
+): Promise<{ database: Database; close: () => Promise<void> }> {
+  const testDb = await createTestDatabase(engine);
+  const database = await createDatabase(testDb.config);
+  await migrateToLatest(database, { backup: false });
+  return {
+    database,
+    close: async () => {
+      await database.close();
+      await testDb.cleanup();
+    },
+  };
 }
 
 function createSqliteDatabase(): TestDatabase {

@@ -8,11 +8,90 @@ import {
   type DB,
   type NewContent,
 } from '../../db/index.js';
+import { prepared, runUnit, step, type Unit } from '../../db/prepared-query.js';
 import { AppError } from '../../lib/errors.js';
 
 export interface MessageCursor {
   sequence: number;
   id: number;
+}
+
+/** Every column of a content but its id and sequence number, each given (null or not). */
+export type NewMessage = Required<Omit<NewContent, 'id' | 'sequence_number'>>;
+
+// The quota and message-post statements are prepared (db/prepared-query.ts): a post runs them
+// thousands of times a second, and they run on SQLite without Kysely's per-query work.
+/** Adds `delta` to the room's usage where it stays within `max_size`. */
+const reserveUpdate = (db: Kysely<DB>, p: { roomId: number; delta: number }) =>
+  db
+    .updateTable('rooms')
+    .set((eb) => ({ current_size: eb('current_size', '+', p.delta) }))
+    .where('id', '=', p.roomId)
+    .where((eb) => eb(eb('current_size', '+', p.delta), '<=', eb.ref('max_size')));
+
+const reserve = prepared(reserveUpdate);
+
+/** The same, where all rooms' usage also stays within `storage.max_total_size`. */
+const reserveWithinTotal = prepared((db, p: { roomId: number; delta: number; totalCap: number }) =>
+  reserveUpdate(db, p).where(
+    sql<boolean>`(SELECT COALESCE(SUM(r.current_size), 0) FROM rooms r) + ${p.delta} <= ${p.totalCap}`,
+  ),
+);
+
+const release = prepared((db, p: { roomId: number; bytes: number }) =>
+  db
+    .updateTable('rooms')
+    .set({
+      current_size: sql<number>`CASE WHEN current_size < ${p.bytes} THEN 0 ELSE current_size - ${p.bytes} END`,
+    })
+    .where('id', '=', p.roomId),
+);
+
+const sizes = prepared((db, p: { roomId: number }) =>
+  db.selectFrom('rooms').select(['current_size', 'max_size']).where('id', '=', p.roomId),
+);
+
+const insertNumbered = prepared((db, p: NewMessage & { sequence_number: number }) =>
+  db.insertInto('contents').values(p).returningAll(),
+);
+
+/** Numbered one past the room's highest message sequence number (0 for the first), in the INSERT. */
+const insertLast = prepared((db, p: NewMessage) =>
+  db
+    .insertInto('contents')
+    .values({
+      ...p,
+      sequence_number: (eb) =>
+        eb
+          .selectFrom('contents')
+          .select(sql<number>`coalesce(max(sequence_number), -1) + 1`.as('next'))
+          .where('room_id', '=', p.room_id)
+          .where('content_type', '=', CONTENT_TYPE.text),
+    })
+    .returningAll(),
+);
+
+/** See `contentsRepository.reserveRoomBytes`. */
+function* reserveSteps(roomId: number, delta: number, totalCap: number): Unit<boolean> {
+  if (delta <= 0) {
+    if (delta < 0) yield* step(release, { roomId, bytes: -delta });
+    return true;
+  }
+  const result =
+    totalCap > 0
+      ? yield* step(reserveWithinTotal, { roomId, delta, totalCap })
+      : yield* step(reserve, { roomId, delta });
+  if (Number(result.numAffectedRows) === 1) return true;
+  if (totalCap > 0) {
+    const [room] = (yield* step(sizes, { roomId })).rows;
+    if (room && Number(room.current_size) + delta <= Number(room.max_size)) {
+      throw new AppError(
+        'INSUFFICIENT_STORAGE',
+        "The server's storage cap is reached (storage.max_total_size)",
+      );
+    }
+  }
+  return false;
 }
 
 /** SQL for contents and the room quota. Every function takes the executor (db or transaction). */
@@ -23,49 +102,14 @@ export const contentsRepository = {
    * UPDATE, so concurrent writers can never overfill a room. False = no room or room full;
    * throws 507 INSUFFICIENT_STORAGE when only the global cap is in the way.
    */
-  async reserveRoomBytes(db: Kysely<DB>, roomId: number, delta: number, totalCap = 0): Promise<boolean> {
-    if (delta <= 0) {
-      await this.releaseRoomBytes(db, roomId, -delta);
-      return true;
-    }
-    let update = db
-      .updateTable('rooms')
-      .set((eb) => ({ current_size: eb('current_size', '+', delta) }))
-      .where('id', '=', roomId)
-      .where((eb) => eb(eb('current_size', '+', delta), '<=', eb.ref('max_size')));
-    if (totalCap > 0) {
-      update = update.where(
-        sql<boolean>`(SELECT COALESCE(SUM(r.current_size), 0) FROM rooms r) + ${delta} <= ${totalCap}`,
-      );
-    }
-    const result = await update.executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 1) return true;
-    if (totalCap > 0) {
-      const room = await db
-        .selectFrom('rooms')
-        .select(['current_size', 'max_size'])
-        .where('id', '=', roomId)
-        .executeTakeFirst();
-      if (room && Number(room.current_size) + delta <= Number(room.max_size)) {
-        throw new AppError(
-          'INSUFFICIENT_STORAGE',
-          "The server's storage cap is reached (storage.max_total_size)",
-        );
-      }
-    }
-    return false;
+  reserveRoomBytes(db: Kysely<DB>, roomId: number, delta: number, totalCap = 0): Promise<boolean> {
+    return runUnit(db, () => reserveSteps(roomId, delta, totalCap));
   },
 
   /** Gives `bytes` back to the room, never below zero. */
   async releaseRoomBytes(db: Kysely<DB>, roomId: number, bytes: number): Promise<void> {
     if (bytes <= 0) return;
-    await db
-      .updateTable('rooms')
-      .set({
-        current_size: sql<number>`CASE WHEN current_size < ${bytes} THEN 0 ELSE current_size - ${bytes} END`,
-      })
-      .where('id', '=', roomId)
-      .execute();
+    await release.execute(db, { roomId, bytes });
   },
 
   async roomSize(db: Kysely<DB>, roomId: number): Promise<{ current_size: number; max_size: number }> {
@@ -81,23 +125,28 @@ export const contentsRepository = {
   },
 
   /**
-   * Inserts a message numbered one past the room's highest message sequence number (0 for the
-   * first), computed inside the INSERT: one statement instead of a SELECT and an INSERT.
+   * Posts a message: reserves its bytes in the room's quota (`reserveRoomBytes`) and inserts it,
+   * in one transaction (inside the caller's when `db` is one). Without a `sequenceNumber` it is
+   * numbered one past the room's highest, inside the INSERT, so numbers follow arrival.
+   * Undefined when the room is full (nothing written).
    */
-  async insertMessageLast(db: Kysely<DB>, content: Omit<NewContent, 'sequence_number'>): Promise<ContentRow> {
-    return db
-      .insertInto('contents')
-      .values({
-        ...content,
-        sequence_number: (eb) =>
-          eb
-            .selectFrom('contents')
-            .select(sql<number>`coalesce(max(sequence_number), -1) + 1`.as('next'))
-            .where('room_id', '=', content.room_id)
-            .where('content_type', '=', CONTENT_TYPE.text),
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+  insertMessageWithinQuota(
+    db: Kysely<DB>,
+    message: NewMessage,
+    { sequenceNumber, totalCap = 0 }: { sequenceNumber?: number; totalCap?: number },
+  ): Promise<ContentRow | undefined> {
+    return runUnit(
+      db,
+      function* () {
+        if (!(yield* reserveSteps(message.room_id, message.size, totalCap))) return undefined;
+        const { rows } =
+          sequenceNumber === undefined
+            ? yield* step(insertLast, message)
+            : yield* step(insertNumbered, { ...message, sequence_number: sequenceNumber });
+        return rows[0]!;
+      },
+      { transaction: true },
+    );
   },
 
   findById(db: Kysely<DB>, id: number): Promise<ContentRow | undefined> {

@@ -168,9 +168,9 @@ export class ContentsService {
     const text = this.checkMessage(body.text, 'body.text');
     const size = byteLength(text);
     const now = this.now;
-    const row = await this.deps.db.transaction().execute(async (trx) => {
-      if (!(await this.reserveBytes(trx, auth.room.id, size))) throw quotaExceeded();
-      const message = {
+    const row = await contentsRepository.insertMessageWithinQuota(
+      this.deps.db,
+      {
         room_id: auth.room.id,
         content_type: CONTENT_TYPE.text,
         text,
@@ -182,12 +182,11 @@ export class ContentsService {
         created_at: now,
         updated_at: now,
         ...postedBy(auth.session),
-      };
+      },
       // Without a number the message goes after every other, so ordering follows arrival.
-      return body.sequence_number === undefined
-        ? contentsRepository.insertMessageLast(trx, message)
-        : contentsRepository.insert(trx, { ...message, sequence_number: body.sequence_number });
-    });
+      { sequenceNumber: body.sequence_number, totalCap: this.deps.config.storage.max_total_size },
+    );
+    if (!row) throw quotaExceeded();
     const view = toContentView(row);
     this.publish('content_created', auth, view);
     return view;

@@ -1,16 +1,25 @@
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 
 import type { DB } from '../../db/index.js';
+import { prepared } from '../../db/prepared-query.js';
 import { reservationKeys } from '../uploads/reservations.js';
 
 export type RoomRow = Selectable<DB['rooms']>;
 export type NewRoom = Insertable<DB['rooms']>;
 export type RoomPatch = Updateable<DB['rooms']>;
 
+/** The look-ups of every room request (prepared: db/prepared-query.ts). */
+export const roomBySlug = prepared((db, p: { slug: string }) =>
+  db.selectFrom('rooms').selectAll().where('slug', '=', p.slug),
+);
+export const roomById = prepared((db, p: { id: number }) =>
+  db.selectFrom('rooms').selectAll().where('id', '=', p.id),
+);
+
 /** SQL for rooms. Every function takes the executor so services decide the transaction. */
 export const roomsRepository = {
-  findBySlug(db: Kysely<DB>, slug: string): Promise<RoomRow | undefined> {
-    return db.selectFrom('rooms').selectAll().where('slug', '=', slug).executeTakeFirst();
+  async findBySlug(db: Kysely<DB>, slug: string): Promise<RoomRow | undefined> {
+    return (await roomBySlug.execute(db, { slug })).rows[0];
   },
 
   /** The room at this address, or else the room whose (reserved) name this is. */
@@ -68,8 +77,8 @@ export const roomsRepository = {
     return Number(result.numDeletedRows);
   },
 
-  findById(db: Kysely<DB>, id: number): Promise<RoomRow | undefined> {
-    return db.selectFrom('rooms').selectAll().where('id', '=', id).executeTakeFirst();
+  async findById(db: Kysely<DB>, id: number): Promise<RoomRow | undefined> {
+    return (await roomById.execute(db, { id })).rows[0];
   },
 
   /** Whether a name is in use as a room name or address. */

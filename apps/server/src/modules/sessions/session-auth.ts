@@ -5,7 +5,7 @@ import type { DB } from '../../db/index.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError, roomReasonError } from '../../lib/errors.js';
 import { parseRoomAddress } from '../rooms/room-name.js';
-import { type RoomRow, roomsRepository } from '../rooms/rooms.repository.js';
+import type { RoomRow } from '../rooms/rooms.repository.js';
 import { type ShareLinkRow, shareLinksRepository } from '../share-links/share-links.repository.js';
 import { type SessionRow, sessionsRepository } from './sessions.repository.js';
 import type { TokenSigner } from './token-signer.js';
@@ -50,9 +50,13 @@ export class SessionAuthenticator {
     if (claims.room_name !== address) {
       throw new AppError('AUTHENTICATION_FAILED', 'This token was not issued for this room');
     }
-    const room = await roomsRepository.findBySlug(this.deps.db, address);
+    const { room, session } = await sessionsRepository.findRoomAndSession(
+      this.deps.db,
+      { slug: address },
+      claims.jti,
+    );
     if (!room) throw new AppError('ROOM_NOT_FOUND', `Room ${address} does not exist`);
-    return this.check(room, claims, options);
+    return this.check(room, claims, session, options);
   }
 
   /**
@@ -62,16 +66,22 @@ export class SessionAuthenticator {
    */
   async authenticateToken(token: string): Promise<RoomAuth> {
     const claims = await this.deps.signer.verify(token, 'access');
-    const room = await roomsRepository.findById(this.deps.db, claims.room_id);
+    const { room, session } = await sessionsRepository.findRoomAndSession(
+      this.deps.db,
+      { id: claims.room_id },
+      claims.jti,
+    );
     if (!room || claims.room_name !== room.slug) {
       throw new AppError('AUTHENTICATION_FAILED', 'The room of this token is gone or has moved');
     }
-    return this.check(room, claims);
+    return this.check(room, claims, session);
   }
 
+  /** `session`: the row of the token's jti, read with the room. */
   private async check(
     room: RoomRow,
     claims: TokenClaims,
+    session: SessionRow | undefined,
     options: AuthenticateOptions = {},
   ): Promise<RoomAuth> {
     const now = this.deps.clock.now();
@@ -83,7 +93,6 @@ export class SessionAuthenticator {
     const tokenViews = (claims.permission & Permission.VIEW) !== 0;
     if ((room.permission & Permission.VIEW) === 0 || (!tokenViews && !options.allowWithoutView))
       throw denied();
-    const session = await sessionsRepository.findSession(this.deps.db, claims.jti);
     if (!session || session.room_id !== room.id || session.revoked_at !== null || session.expires_at <= now) {
       throw new AppError('AUTHENTICATION_FAILED', 'This session was revoked or has expired');
     }

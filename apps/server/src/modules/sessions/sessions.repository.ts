@@ -1,9 +1,15 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 
 import type { DB } from '../../db/index.js';
+import { prepared, runUnit, step } from '../../db/prepared-query.js';
+import { roomById, roomBySlug, type RoomRow } from '../rooms/rooms.repository.js';
 
 export type SessionRow = Selectable<DB['sessions']>;
 export type RefreshTokenRow = Selectable<DB['refresh_tokens']>;
+
+const sessionByJti = prepared((db, p: { jti: string }) =>
+  db.selectFrom('sessions').selectAll().where('jti', '=', p.jti),
+);
 
 /** SQL for sessions (one row per access token), refresh tokens and the refresh blacklist. */
 export const sessionsRepository = {
@@ -11,8 +17,25 @@ export const sessionsRepository = {
     return db.insertInto('sessions').values(session).returningAll().executeTakeFirstOrThrow();
   },
 
-  findSession(db: Kysely<DB>, jti: string): Promise<SessionRow | undefined> {
-    return db.selectFrom('sessions').selectAll().where('jti', '=', jti).executeTakeFirst();
+  async findSession(db: Kysely<DB>, jti: string): Promise<SessionRow | undefined> {
+    return (await sessionByJti.execute(db, { jti })).rows[0];
+  },
+
+  /**
+   * What checking a token reads: the room (by address or id) and the session of `jti`, in one
+   * step (on SQLite, two statements without a wait between them). No session without a room.
+   */
+  findRoomAndSession(
+    db: Kysely<DB>,
+    room: { slug: string } | { id: number },
+    jti: string,
+  ): Promise<{ room?: RoomRow; session?: SessionRow }> {
+    return runUnit(db, function* () {
+      const [found] = ('slug' in room ? yield* step(roomBySlug, room) : yield* step(roomById, room)).rows;
+      if (!found) return {};
+      const [session] = (yield* step(sessionByJti, { jti })).rows;
+      return { room: found, session };
+    });
   },
 
   listSessions(db: Kysely<DB>, roomId: number, options: { activeAt?: number }): Promise<SessionRow[]> {
