@@ -32,6 +32,16 @@ function newestMtime(path) {
 
 // tsc -b is incremental: a no-op when the server and protocol builds are current.
 run(npx, ['tsc', '-b', 'apps/server']);
+// The bundles of the server and the client (apps/server/scripts/bundle.mjs), remade when tsc
+// wrote something after them (the server would run the unbundled modules otherwise).
+const dist = join(root, 'apps/server/dist');
+const bundledAt = Math.min(
+  ...['server-bundle/cli.mjs', 'client-bundle/cli.mjs'].map((p) => newestMtime(join(dist, p))),
+);
+const compiledAt = Math.max(
+  ...[join(dist, '.tsbuildinfo'), join(root, 'packages/protocol/dist/.tsbuildinfo')].map(newestMtime),
+);
+if (bundledAt < compiledAt) run(process.execPath, ['apps/server/scripts/bundle.mjs']);
 
 const web = join(root, 'apps/web');
 const webIndex = join(web, 'out/index.html');
