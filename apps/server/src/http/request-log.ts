@@ -10,9 +10,19 @@ import type { LogLevel } from '../config/types.js';
  */
 export function installRequestLog(app: FastifyInstance, level: LogLevel): void {
   if (level === 'silent') return;
+  // The line holds only what the `req` serializer keeps (id, method, URL with its secrets
+  // replaced, address), a status and a time, so none of the logger's redact paths can match
+  // in it; walking them was a third of the line's cost (issue 15). It is written by a child
+  // without them, with the request id that `request.log` binds, so the line reads the same.
+  const lines = app.log.child({}, { redact: [] });
   app.addHook('onResponse', (request, reply, done) => {
-    request.log[level](
-      { req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime },
+    lines[level](
+      {
+        reqId: request.id,
+        req: request,
+        res: { statusCode: reply.statusCode },
+        responseTime: reply.elapsedTime,
+      },
       'request completed',
     );
     done();
