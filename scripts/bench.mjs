@@ -14,6 +14,7 @@
 //   --node-flags="<flags>"        the server's Node flags instead of the binary's shebang ones
 //   --transfers-only               stop after the transfer rows (A/B runs of one change)
 //   --client-only                  only the terminal client's rows (client_push, client_pull vs curl)
+//   --messages-only                only cold start, idle RSS and the message-post rows (with their baseline)
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, totalmem, tmpdir } from 'node:os';
@@ -61,6 +62,7 @@ const { values: args } = parseArgs({
     'node-flags': { type: 'string' },
     'transfers-only': { type: 'boolean', default: false },
     'client-only': { type: 'boolean', default: false },
+    'messages-only': { type: 'boolean', default: false },
   },
 });
 
@@ -266,6 +268,76 @@ async function main() {
   const room = 'bench-room';
   const token = await enterRoom(base, room);
   const auth = { authorization: `Bearer ${token}` };
+
+  // ---- message posting (run after the terminal client rows, or alone with --messages-only) --
+  const messageRows = async () => {
+    const fastify = await startBaseline('fastify', join(work, 'fastify'));
+    const text = 'A benchmark message with a little **markdown** and a link https://example.com/page';
+    const messagesUrl = `${base}/api/v1/rooms/bench-messages/messages`;
+    const messagesToken = await enterRoom(base, 'bench-messages');
+    const messagesAuth = { authorization: `Bearer ${messagesToken}` };
+    const load = (url, headers, seconds) =>
+      postLoad({ url, headers, connections: plan.messageConnections, durationSeconds: seconds, text });
+    log(
+      `message posting: ${plan.messageConnections} connections, ${plan.messageSeconds} s each (after ${plan.warmupSeconds} s warm-up)`,
+    );
+    await load(`${fastify.base}/messages`, {}, plan.warmupSeconds);
+    const fastifyCpu = cpuMsOf(fastify.handle.child.pid);
+    const bareLoad = await load(`${fastify.base}/messages`, {}, plan.messageSeconds);
+    const bareCpuPerRequest = (cpuMsOf(fastify.handle.child.pid) - fastifyCpu) / bareLoad.total;
+    await stop(fastify.handle);
+    const page0 = await json(`${messagesUrl}?limit=1`, { headers: messagesAuth });
+    const warm = await load(messagesUrl, messagesAuth, plan.warmupSeconds);
+    const serverCpu = cpuMsOf(server.pid);
+    const ours = await load(messagesUrl, messagesAuth, plan.messageSeconds);
+    const oursCpuPerRequest = (cpuMsOf(server.pid) - serverCpu) / ours.total;
+    const page1 = await json(`${messagesUrl}?limit=1`, { headers: messagesAuth });
+    log(
+      `  ours ${ours.requestsPerSecond.toFixed(0)} req/s (p50 ${ours.p50} ms, p99 ${ours.p99} ms); bare Fastify ${bareLoad.requestsPerSecond.toFixed(0)} req/s (p99 ${bareLoad.p99} ms)`,
+    );
+    for (const [name, result] of [
+      ['warm-up', warm],
+      ['measured', ours],
+    ]) {
+      if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
+        fail(
+          `message posting (${name}): ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts`,
+        );
+      }
+    }
+    const stored = page1.next_sequence_number - page0.next_sequence_number;
+    const answered = warm.ok + ours.ok;
+    // Requests still in flight when autocannon stops are stored but not counted: at most one per connection.
+    if (stored < answered || stored > answered + 2 * plan.messageConnections) {
+      fail(
+        `message posting: the room's sequence advanced by ${stored}, but ${answered} posts were answered 201`,
+      );
+    }
+    row(
+      'messages_rps',
+      `Post message, ${plan.messageConnections} concurrent clients (SQLite)`,
+      'req/s',
+      ours.requestsPerSecond,
+      {
+        baseline: bareLoad.requestsPerSecond,
+        target: { ratioAtLeast: 0.1 },
+        note: 'baseline: bare Fastify POST route returning JSON; QUALITY.md: ≥ 0.10 ×, 0.25 × the stretch',
+      },
+    );
+    row('messages_cpu', 'Post message: server CPU per request (lower is better)', 'ms', oursCpuPerRequest, {
+      baseline: bareCpuPerRequest,
+    });
+    row('messages_p50', 'Post message latency p50', 'ms', ours.p50, { baseline: bareLoad.p50 });
+    row('messages_p99', 'Post message latency p99', 'ms', ours.p99, {
+      baseline: bareLoad.p99,
+      target: { atMost: 25 },
+    });
+  };
+  if (args['messages-only']) {
+    await messageRows();
+    await stop(server.handle);
+    return { machine };
+  }
 
   // ---- transfers ------------------------------------------------------------------------------
   const size = plan.transferBytes;
@@ -484,68 +556,7 @@ async function main() {
   // ---- terminal client vs curl (scripts/bench/client.mjs) ---------------------------------------
   await clientRows();
 
-  // ---- message posting ------------------------------------------------------------------------
-  const fastify = await startBaseline('fastify', join(work, 'fastify'));
-  const text = 'A benchmark message with a little **markdown** and a link https://example.com/page';
-  const messagesUrl = `${base}/api/v1/rooms/bench-messages/messages`;
-  const messagesToken = await enterRoom(base, 'bench-messages');
-  const messagesAuth = { authorization: `Bearer ${messagesToken}` };
-  const load = (url, headers, seconds) =>
-    postLoad({ url, headers, connections: plan.messageConnections, durationSeconds: seconds, text });
-  log(
-    `message posting: ${plan.messageConnections} connections, ${plan.messageSeconds} s each (after ${plan.warmupSeconds} s warm-up)`,
-  );
-  await load(`${fastify.base}/messages`, {}, plan.warmupSeconds);
-  const fastifyCpu = cpuMsOf(fastify.handle.child.pid);
-  const bareLoad = await load(`${fastify.base}/messages`, {}, plan.messageSeconds);
-  const bareCpuPerRequest = (cpuMsOf(fastify.handle.child.pid) - fastifyCpu) / bareLoad.total;
-  await stop(fastify.handle);
-  const page0 = await json(`${messagesUrl}?limit=1`, { headers: messagesAuth });
-  const warm = await load(messagesUrl, messagesAuth, plan.warmupSeconds);
-  const serverCpu = cpuMsOf(server.pid);
-  const ours = await load(messagesUrl, messagesAuth, plan.messageSeconds);
-  const oursCpuPerRequest = (cpuMsOf(server.pid) - serverCpu) / ours.total;
-  const page1 = await json(`${messagesUrl}?limit=1`, { headers: messagesAuth });
-  log(
-    `  ours ${ours.requestsPerSecond.toFixed(0)} req/s (p50 ${ours.p50} ms, p99 ${ours.p99} ms); bare Fastify ${bareLoad.requestsPerSecond.toFixed(0)} req/s (p99 ${bareLoad.p99} ms)`,
-  );
-  for (const [name, result] of [
-    ['warm-up', warm],
-    ['measured', ours],
-  ]) {
-    if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
-      fail(
-        `message posting (${name}): ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts`,
-      );
-    }
-  }
-  const stored = page1.next_sequence_number - page0.next_sequence_number;
-  const answered = warm.ok + ours.ok;
-  // Requests still in flight when autocannon stops are stored but not counted: at most one per connection.
-  if (stored < answered || stored > answered + 2 * plan.messageConnections) {
-    fail(
-      `message posting: the room's sequence advanced by ${stored}, but ${answered} posts were answered 201`,
-    );
-  }
-  row(
-    'messages_rps',
-    `Post message, ${plan.messageConnections} concurrent clients (SQLite)`,
-    'req/s',
-    ours.requestsPerSecond,
-    {
-      baseline: bareLoad.requestsPerSecond,
-      target: { ratioAtLeast: 0.1 },
-      note: 'baseline: bare Fastify POST route returning JSON; QUALITY.md: ≥ 0.10 ×, 0.25 × the stretch',
-    },
-  );
-  row('messages_cpu', 'Post message: server CPU per request (lower is better)', 'ms', oursCpuPerRequest, {
-    baseline: bareCpuPerRequest,
-  });
-  row('messages_p50', 'Post message latency p50', 'ms', ours.p50, { baseline: bareLoad.p50 });
-  row('messages_p99', 'Post message latency p99', 'ms', ours.p99, {
-    baseline: bareLoad.p99,
-    target: { atMost: 25 },
-  });
+  await messageRows();
 
   // ---- realtime fan-out -----------------------------------------------------------------------
   const wsUrl = `${base.replace('http:', 'ws:')}/api/v1/ws`;
