@@ -63,21 +63,7 @@ export function takeEarly<K extends 'valid' | 'room' | 'messages' | 'files'>(
   if (!early || early.slug !== slug || (token !== undefined && early.token !== token)) return undefined;
   const value = early[key];
   delete early[key];
-  if (value && (key === 'messages' || key === 'files')) shownEarly = true;
   return value as EarlyRoom[K] | undefined;
-}
-
-let shownEarly = false;
-
-/**
- * Whether the workspace shows early answers (once: the first call after that says so, later
- * calls say no). They were asked before the room's WebSocket was subscribed, so a message posted
- * in between would be missed: the workspace re-syncs once when its socket is first acknowledged.
- */
-export function takeShownEarly(): boolean {
-  const shown = shownEarly;
-  shownEarly = false;
-  return shown;
 }
 
 /** The files panel's list (the `['files', slug]` query): files, images and links, oldest first. */

@@ -15,7 +15,6 @@ import { formatBytes } from '@/lib/format';
 import { useT } from '@/lib/i18n';
 import { usePrefs } from '@/lib/prefs';
 import { RoomSocket, type ConnectionState, type ServerFrame } from '@/lib/realtime';
-import { takeShownEarly } from '@/lib/room-prefetch';
 import { decodeClaims } from '@/lib/token-store';
 import { useRoomFiles } from '@/lib/room-files';
 import { activeUploadBytes } from '@/lib/transfers';
@@ -134,6 +133,7 @@ export function Workspace({
     );
   }, [queryClient, slug]);
 
+  const subscribed = useRef(false);
   const handlersRef = useRef<(frame: ServerFrame) => void>(() => undefined);
   handlersRef.current = (frame) => {
     peopleFrame(frame);
@@ -141,7 +141,13 @@ export function Workspace({
       case 'connect_ack':
         if (typeof frame.payload?.online === 'number') setOnline(frame.payload.online);
         if (frame.payload?.room) queryClient.setQueryData(['room', slug], frame.payload.room);
-        if (takeShownEarly()) resyncRef.current();
+        // The lists were asked for before this socket was subscribed: a message or file posted
+        // in between reached no socket of this page. List again once (a reconnect re-syncs
+        // through onResync).
+        if (!subscribed.current) {
+          subscribed.current = true;
+          resyncRef.current();
+        }
         break;
       case 'user_joined':
       case 'user_left':
