@@ -16,7 +16,7 @@ Proves Dockerfile.backend, Dockerfile.frontend and docker-compose.yml with podma
   2. builds both images with `podman build --pull=never` (the npm registry is the only network
      access; the host CA bundle is mounted in for it). better-sqlite3's prebuilt addon comes
      from GitHub in a normal build; here the one compiled in ./node_modules is handed in
-     through docker/prebuilt/
+     through docker/prebuilt/, and so is the malloc-trim addon (compiled in the image otherwise)
   3. renders docker-compose.yml with `docker-compose config` (a temporary .env with a random
      secret, temporary data directories and free ports) and starts each service with podman
      exactly as rendered: network, user, read-only root, dropped capabilities,
@@ -69,13 +69,14 @@ CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 PODMAN_RUN=(--runtime runc --ulimit nofile=20000:20000 --ulimit nproc=4096:4096)
 WORK="$(mktemp -d /var/tmp/elizabeth-smoke.XXXXXX)"
 PREBUILT="$ROOT/docker/prebuilt/better_sqlite3.node"
+PREBUILT_TRIM="$ROOT/docker/prebuilt/malloc_trim.node"
 NETWORK=elizabeth-network
 CONTAINERS=(elizabeth-frontend elizabeth-backend)
 started=()
 
 cleanup() {
   local status=$?
-  rm -f "$PREBUILT"
+  rm -f "$PREBUILT" "$PREBUILT_TRIM"
   if ((status != 0)); then
     for c in "${started[@]}"; do
       echo "--- logs of $c (last 30 lines)" >&2
@@ -137,6 +138,7 @@ t_base=$((SECONDS - t0))
 
 # --- 2. images -----------------------------------------------------------------------------------
 cp "$ROOT/node_modules/better-sqlite3/build/Release/better_sqlite3.node" "$PREBUILT"
+cp "$ROOT/packages/malloc-trim/build/Release/malloc_trim.node" "$PREBUILT_TRIM"
 build() {
   local dockerfile=$1 tag=$2
   podman build --format docker --layers --pull=never "${PODMAN_RUN[@]}" --network host \
@@ -152,7 +154,7 @@ t0=$SECONDS
 log "building $FRONTEND_IMAGE"
 build Dockerfile.frontend "$FRONTEND_IMAGE"
 t_frontend=$((SECONDS - t0))
-rm -f "$PREBUILT"
+rm -f "$PREBUILT" "$PREBUILT_TRIM"
 
 # --- 3. render the compose file and start the services ------------------------------------------
 t0=$SECONDS
@@ -290,6 +292,9 @@ check_container() {
   echo "   $c: every process runs as $name (uid $uid); / is read-only, /tmp writable" >&2
 }
 check_container elizabeth-backend 1000 elizabeth
+podman exec elizabeth-backend node -e "process.exit(require('/app/node_modules/@elizabeth/malloc-trim').trim ? 0 : 1)" ||
+  fail "elizabeth-backend: the malloc-trim addon does not load in the image"
+echo "   elizabeth-backend: the malloc-trim addon loads" >&2
 check_container elizabeth-frontend 1001 nextjs
 [[ -f "$WORK/data/elizabeth.db" && "$(stat -c %u "$WORK/data/elizabeth.db")" == 1000 ]] ||
   fail "the database was not created in the bind-mounted data directory as uid 1000"

@@ -45,6 +45,7 @@ await bundle('cli.js', `${dist}server-bundle`, {
   minifySyntax: true,
   external: [
     'better-sqlite3',
+    '@elizabeth/malloc-trim',
     '@node-rs/argon2',
     'pg',
     'ioredis',

@@ -6,6 +6,7 @@ import { type LoadedConfig, redactConfig, resolveJwtSecret } from './config/inde
 import type { AppConfig } from './config/types.js';
 import { createDatabase, migrateToLatest } from './db/index.js';
 import { Scheduler } from './jobs/scheduler.js';
+import { scheduleHeapTrim } from './lib/heap-trim.js';
 import { createLogger } from './lib/logger.js';
 import { createStorage } from './storage/index.js';
 
@@ -17,6 +18,9 @@ export interface RunningServer {
   /** Stops accepting requests, lets in-flight ones finish, then closes the database. */
   close(): Promise<void>;
 }
+
+/** After listening: late start-up work (the first timers, compiler threads) is done by then. */
+const STARTUP_TRIM_DELAY_MS = 1000;
 
 /** Process entry: config → logger → secret → database → storage → app → listen. */
 export async function startServer(
@@ -72,6 +76,8 @@ export async function startServer(
       run: () => app.lifecycle.cleanupAuth(),
     });
     scheduler.start();
+    // Start-up is over: what it freed on the C heap goes back to the system (idle RSS).
+    scheduleHeapTrim(STARTUP_TRIM_DELAY_MS);
 
     let closing: Promise<void> | undefined;
     return {

@@ -4,6 +4,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
+import { beginTransfer, trackTransfer } from '../lib/heap-trim.js';
 import {
   type BlobStat,
   type BlobStorage,
@@ -60,6 +61,7 @@ export class LocalStorage implements BlobStorage {
     const partial = path + PARTIAL;
     const file = await this.create(partial);
     const tap = progressTap(options.onProgress);
+    const transferDone = beginTransfer();
     try {
       // A large buffer lets the file stream gather several request chunks into one writev.
       await pipeline(body, tap, file.createWriteStream({ highWaterMark: READ_CHUNK }));
@@ -67,6 +69,8 @@ export class LocalStorage implements BlobStorage {
     } catch (error) {
       await rm(partial, { force: true });
       throw error;
+    } finally {
+      transferDone();
     }
     return tap.bytes;
   }
@@ -98,10 +102,12 @@ export class LocalStorage implements BlobStorage {
   }
 
   async read(key: string, range?: ByteRange): Promise<Readable> {
-    const stream = createReadStream(this.pathOf(key), {
-      highWaterMark: READ_CHUNK,
-      ...(range ? { start: range.start, end: range.end } : {}),
-    });
+    const stream = trackTransfer(
+      createReadStream(this.pathOf(key), {
+        highWaterMark: READ_CHUNK,
+        ...(range ? { start: range.start, end: range.end } : {}),
+      }),
+    );
     // Surface a missing file as a rejected promise, not as a stream error after headers went out.
     await new Promise<void>((ok, fail) => {
       stream.once('open', () => ok());
@@ -199,7 +205,12 @@ export class LocalStorage implements BlobStorage {
   /** Writes `body` into upload `id`'s file from `offset` on; resolves with the new offset. */
   private async appendTus(id: string, body: Readable, offset: number, signal?: AbortSignal): Promise<number> {
     const file = createWriteStream(this.pathOf(id), { flags: 'r+', start: offset });
-    await pipeInto(body, file, signal);
+    const transferDone = beginTransfer();
+    try {
+      await pipeInto(body, file, signal);
+    } finally {
+      transferDone();
+    }
     return offset + file.bytesWritten;
   }
 

@@ -16,6 +16,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 
 import type { AppConfig } from '../config/types.js';
+import { beginTransfer, trackTransfer } from '../lib/heap-trim.js';
 import {
   type BlobStat,
   type BlobStorage,
@@ -202,6 +203,7 @@ export class S3Storage implements BlobStorage {
       },
     });
     const feeding = pipeline(body, tap);
+    const transferDone = beginTransfer();
     try {
       // The tap fails the upload (aborting its multipart upload) when a limit is hit.
       await Promise.all([feeding, upload.done()]);
@@ -209,6 +211,8 @@ export class S3Storage implements BlobStorage {
       await upload.abort().catch(() => undefined);
       tap.destroy();
       throw error;
+    } finally {
+      transferDone();
     }
     return tap.bytes;
   }
@@ -234,7 +238,7 @@ export class S3Storage implements BlobStorage {
       }),
     );
     if (!object.Body) throw new Error(`S3 returned no body for ${key}`);
-    const body = object.Body as Readable;
+    const body = trackTransfer(object.Body as Readable);
     if (!range) return body;
     // Some S3 clones (s3rver) answer `bytes=N-0` with the rest of the object: cut it to length.
     const expected = range.end - range.start + 1;
@@ -355,11 +359,16 @@ export class S3Storage implements BlobStorage {
       // down on failure, so the request itself is never destroyed before it is answered.
       append: async (storeId, body, offset, signal) => {
         const proxy = new PassThrough();
-        const feeding = pipeInto(body, proxy, signal);
-        feeding.catch(() => undefined);
-        const next = await store.write(proxy, storeId, offset);
-        await feeding;
-        return next;
+        const transferDone = beginTransfer();
+        try {
+          const feeding = pipeInto(body, proxy, signal);
+          feeding.catch(() => undefined);
+          const next = await store.write(proxy, storeId, offset);
+          await feeding;
+          return next;
+        } finally {
+          transferDone();
+        }
       },
     };
   }
