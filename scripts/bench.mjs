@@ -401,6 +401,7 @@ async function main() {
     const pair = async (name, baselineFn, oursFn) => {
       // Server CPU per MiB beside the throughput: far steadier than MiB/s on a busy machine.
       const withCpu = (fn, pid, key) => async () => {
+        settleWrites();
         const before = cpuMsOf(pid);
         const count = samples[key.replace('Cpu', '')].length;
         await fn();
@@ -729,16 +730,29 @@ async function startPeers() {
   return runs;
 }
 
+/**
+ * Writes every dirty page out before a timed transfer, so each starts from the same page-cache
+ * state: once the kernel's dirty threshold is crossed it throttles whichever process writes and
+ * charges it the writeback. Three 2 GiB tus uploads in a row to one server cost it 5.0, 5.2 and
+ * 8.0 s of CPU as dirty pages piled up (nr_dirty 0 → 2.2 GB), and which side of a pair paid was
+ * chance.
+ */
+function settleWrites() {
+  execFileSync('sync');
+}
+
 /** One round of every peer that still runs: upload, download, SHA-256 check, CPU of each. */
 async function peerRound(runs, round, source, sourceSha, size) {
   for (const run of runs) {
     if (!run.ran) continue;
     const { peer, instance, pid } = run;
     try {
+      settleWrites();
       let cpu = cpuMsOf(pid);
       const { ms, result: url } = await timed(() => peer.send(instance, { source, size, round }));
       run.cpuUp.push((cpuMsOf(pid) - cpu) / (size / MiB));
       run.up.push(throughput(size, ms));
+      settleWrites();
       cpu = cpuMsOf(pid);
       const { ms: dlMs, result } = await timed(() => download(url));
       run.cpuDown.push((cpuMsOf(pid) - cpu) / (size / MiB));
