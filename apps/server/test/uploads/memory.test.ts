@@ -29,7 +29,7 @@ const PEAK_LIMIT = 150 * 1000 * 1000;
  * How the packaged server runs (the `elizabeth` binary's shebang and the image's NODE_OPTIONS):
  * semi-spaces of at most 4 MiB instead of V8's 16 MiB, ~20 MB less RSS.
  */
-const PRODUCTION_NODE_FLAGS = ['--max-semi-space-size=4'];
+const PRODUCTION_NODE_FLAGS = ['--max-semi-space-size=4', '--initial-old-space-size=64'];
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 
 if (!LARGE) console.warn('[skip] 1 GiB memory test: ELIZABETH_TEST_LARGE=0');
