@@ -43,6 +43,7 @@ import {
   median,
   memoryOf,
   sampleRss,
+  restartPeak,
   spawnNode,
   stopChild,
   timed,
@@ -395,6 +396,11 @@ async function main() {
   const samples = { tusOurs: [], tusBase: [], mpOurs: [], mpBase: [], dlOurs: [], dlBase: [] };
   for (const key of Object.keys(samples)) samples[key.replace(/(Ours|Base)$/, 'Cpu$1')] = [];
   const peerRuns = args.peer ? await startPeers() : undefined;
+  // The peak of each transfer: VmHWM read and reset (clear_refs 5) around it, so the log names the
+  // transfer that set the peak; every read also goes into the overall transfers peak.
+  const transferPeaks = { tus: [], mp: [], dl: [], between: [] };
+  const startRss = { tus: [], mp: [], dl: [] };
+  restartPeak(server.pid);
   const rss = sampleRss(server.pid);
   for (let round = 0; round < plan.rounds; round++) {
     const oursFirst = round % 2 === 1; // alternate who goes first against cache and drift effects
@@ -404,7 +410,12 @@ async function main() {
         settleWrites();
         const before = cpuMsOf(pid);
         const count = samples[key.replace('Cpu', '')].length;
+        if (pid === server.pid) {
+          transferPeaks.between.push(restartPeak(pid));
+          startRss[name].push(memoryOf(pid)?.rss ?? 0);
+        }
         await fn();
+        if (pid === server.pid) transferPeaks[name].push(restartPeak(pid));
         if (samples[key.replace('Cpu', '')].length > count)
           samples[key].push((cpuMsOf(pid) - before) / (size / MiB));
       };
@@ -413,7 +424,7 @@ async function main() {
       const order = oursFirst ? [ours_, base_] : [base_, ours_];
       for (const fn of order) await fn();
       log(
-        `  round ${round + 1} ${name}: ours ${samples[`${name}Ours`].at(-1)?.toFixed(0)} MiB/s, baseline ${samples[`${name}Base`].at(-1)?.toFixed(0)} MiB/s`,
+        `  round ${round + 1} ${name}: ours ${samples[`${name}Ours`].at(-1)?.toFixed(0)} MiB/s (server RSS ${fmt(startRss[name].at(-1) / MB)} MB at its start, peak ${fmt(transferPeaks[name].at(-1) / MB)} MB), baseline ${samples[`${name}Base`].at(-1)?.toFixed(0)} MiB/s`,
       );
     };
     const fileName = `bench-${round}.bin`;
@@ -524,7 +535,7 @@ async function main() {
     rmSync(join(work, 'baseline-files'), { recursive: true, force: true });
     mkdirSync(join(work, 'baseline-files'), { recursive: true });
   }
-  const transferPeak = Math.max(rss.stop(), memoryOf(server.pid)?.hwm ?? 0);
+  const transferPeak = Math.max(rss.stop(), restartPeak(server.pid), ...Object.values(transferPeaks).flat());
   await stop(bare.handle);
   const sizeLabel = size >= 1024 * MiB ? `${size / (1024 * MiB)} GiB` : `${size / MiB} MiB`;
   const medianOrUndefined = (list) => (list.length > 0 ? median(list) : undefined);

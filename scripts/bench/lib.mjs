@@ -1,7 +1,7 @@
 // Shared helpers of the benchmark harness: processes, ports, HTTP, memory and statistics.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, openSync, readFileSync } from 'node:fs';
+import { createWriteStream, openSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,6 +31,20 @@ export function memoryOf(pid) {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * VmHWM of a process since its start or the last call, in bytes (0 once it is gone); resets it
+ * (`/proc/<pid>/clear_refs` 5) so the next call reads the peak from here on.
+ */
+export function restartPeak(pid) {
+  const peak = memoryOf(pid)?.hwm ?? 0;
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    // gone, or not ours to reset: the sampled VmRSS still counts
+  }
+  return Number.isNaN(peak) ? 0 : peak;
 }
 
 /** Samples VmRSS every `everyMs` until stopped; returns the highest sample. */
