@@ -1,11 +1,14 @@
 import { finished, type Readable, type Writable } from 'node:stream';
 
+import { countChunk } from '../lib/heap-trim.js';
+
 /**
  * `body.pipe(sink)` with one outcome and without `pipeline`'s teardown: the source is never
  * destroyed (it is an HTTP request still to be answered), and what arrived before the source
  * failed, or before `signal` fired, is still flushed to the sink. Resolves once the sink has
  * finished; rejects with the sink's error, or with the source's after the sink has flushed.
- * No per-chunk work beyond what `pipe` does.
+ * Per chunk, beyond what `pipe` does, only the count that paces garbage collection
+ * (`noteTransferBytes`).
  */
 export function pipeInto(body: Readable, sink: Writable, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -22,6 +25,7 @@ export function pipeInto(body: Readable, sink: Writable, signal?: AbortSignal): 
     });
     finished(sink, (error) => {
       stopWatchingSource();
+      body.off('data', countChunk);
       signal?.removeEventListener('abort', onAbort);
       if (error) {
         body.unpipe(sink);
@@ -31,6 +35,9 @@ export function pipeInto(body: Readable, sink: Writable, signal?: AbortSignal): 
       } else resolve();
     });
     if (signal?.aborted) stopEarly();
-    else body.pipe(sink);
+    else {
+      body.pipe(sink);
+      body.on('data', countChunk);
+    }
   });
 }

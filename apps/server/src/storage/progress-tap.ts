@@ -1,6 +1,11 @@
 import { Transform } from 'node:stream';
 
-/** A pass-through that counts bytes and lets a callback veto them before they go on. */
+import { noteTransferBytes } from '../lib/heap-trim.js';
+
+/**
+ * A pass-through that counts bytes and lets a callback veto them before they go on; it also
+ * reports them to the garbage-collection pacing of transfers (`noteTransferBytes`).
+ */
 export interface ProgressTap extends Transform {
   readonly bytes: number;
 }
@@ -10,6 +15,7 @@ export function progressTap(onProgress?: (bytesSoFar: number) => void | Promise<
   const tap = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       bytes += chunk.length;
+      noteTransferBytes(chunk.length);
       if (!onProgress) {
         callback(null, chunk);
         return;

@@ -25,12 +25,15 @@ const CHUNK = 8 * MiB;
 const GROWTH_LIMIT = 64 * 1000 * 1000;
 /** QUALITY.md / issue 4: server RSS stays under this while 1 GiB goes up and comes back down. */
 const PEAK_LIMIT = 150 * 1000 * 1000;
-/**
- * How the packaged server runs (the `elizabeth` binary's shebang and the image's NODE_OPTIONS):
- * semi-spaces of at most 4 MiB instead of V8's 16 MiB, ~20 MB less RSS.
- */
-const PRODUCTION_NODE_FLAGS = ['--max-semi-space-size=4', '--initial-old-space-size=64'];
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
+/**
+ * How the packaged server runs: the Node flags of the `elizabeth` binary's shebang (the image's
+ * ENTRYPOINT and `npm start` use the same; docs/DEPLOYMENT.md, tuning).
+ */
+const PRODUCTION_NODE_FLAGS = readFileSync(join(root, 'apps/server/bin/elizabeth.js'), 'utf8')
+  .split('\n')[0]!
+  .split(/\s+/)
+  .filter((word) => word.startsWith('--'));
 
 if (!LARGE) console.warn('[skip] 1 GiB memory test: ELIZABETH_TEST_LARGE=0');
 
