@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { type Database, isUniqueViolation, type NewRoom } from '../../src/db/index.js';
-import { prepared, runUnit, step } from '../../src/db/prepared-query.js';
+import { groupCommitState, prepared, runUnit, step } from '../../src/db/prepared-query.js';
 import { describeEachDatabase, openMigratedTestDatabase } from '../support/db.js';
 
 const NOW = Date.UTC(2026, 11, 6, 10, 0, 0);
@@ -131,5 +131,66 @@ describeEachDatabase('prepared queries and units', (engine) => {
     await expect(bySlug.execute(database.db, { slug: undefined as unknown as string })).rejects.toThrow(
       /"slug" is undefined/,
     );
+  });
+
+  it('runs the transaction units of one event-loop turn in one group commit, each all or nothing', async () => {
+    const names = Array.from({ length: 20 }, unique);
+    const taken = unique();
+    await insertRoom.execute(database.db, { name: taken });
+    const before = groupCommitState();
+    const results = await Promise.allSettled(
+      names.map((name, i) =>
+        runUnit(
+          database.db,
+          function* () {
+            const [row] = (yield* step(insertRoom, { name })).rows;
+            // Every fifth unit fails after its first write: that write must not stay.
+            if (i % 5 === 4) yield* step(insertRoom, { name: taken });
+            if (i === 7) throw new Error('refused after writing');
+            return row!.name;
+          },
+          { transaction: true },
+        ),
+      ),
+    );
+    const kept = names.filter((_, i) => i % 5 !== 4 && i !== 7);
+    expect(results.filter((r) => r.status === 'fulfilled').map((r) => r.value)).toEqual(kept);
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [[i, r.reason] as const] : []));
+    expect(failed.map(([i]) => i)).toEqual([4, 7, 9, 14, 19]);
+    expect(failed.filter(([i]) => i !== 7).every(([, reason]) => isUniqueViolation(reason))).toBe(true);
+    for (const name of names) expect(await exists(name)).toBe(kept.includes(name));
+    const after = groupCommitState();
+    if (engine === 'sqlite') {
+      // One transaction for the 15 units that succeeded (the others rolled back to their savepoints).
+      expect(after.transactions - before.transactions).toBe(1);
+      expect(after.units - before.units).toBe(15);
+    } else {
+      expect(after).toEqual(before);
+    }
+  });
+
+  it('group-committed units wait for a transaction someone else has open, and survive its rollback', async () => {
+    const theirs = unique();
+    const mine = [unique(), unique()];
+    let units: Promise<unknown>[] = [];
+    await expect(
+      database.db.transaction().execute(async (trx) => {
+        await trx.insertInto('rooms').values(room(theirs)).execute();
+        units = mine.map((name) =>
+          runUnit(
+            database.db,
+            function* () {
+              return yield* step(insertRoom, { name });
+            },
+            { transaction: true },
+          ),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    await Promise.all(units);
+    expect(await exists(theirs)).toBe(false);
+    for (const name of mine) expect(await exists(name)).toBe(true);
   });
 });
