@@ -343,7 +343,7 @@ async function main() {
     }
     row(
       'messages_rps',
-      `Post message, ${plan.messageConnections} concurrent clients (SQLite)`,
+      `Post message, ${plan.messageConnections} concurrent clients (${/^postgres(ql)?:/.test(process.env.DATABASE_URL ?? '') ? 'PostgreSQL' : 'SQLite'})`,
       'req/s',
       ours.requestsPerSecond,
       {
