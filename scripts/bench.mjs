@@ -400,7 +400,7 @@ async function main() {
   // transfer that set the peak; every read also goes into the overall transfers peak.
   const transferPeaks = { tus: [], mp: [], dl: [], between: [] };
   const startRss = { tus: [], mp: [], dl: [] };
-  restartPeak(server.pid);
+  const startPeak = restartPeak(server.pid); // start-up and idle: only in the overall peak
   const rss = sampleRss(server.pid);
   for (let round = 0; round < plan.rounds; round++) {
     const oursFirst = round % 2 === 1; // alternate who goes first against cache and drift effects
@@ -592,10 +592,20 @@ async function main() {
     return { machine, peers, samples };
   }
 
+  // The server's peak of each later phase (VmHWM read and reset after it), for the log and the
+  // overall peak below.
+  const phasePeaks = [startPeak, transferPeak];
+  const phasePeak = (name) => {
+    phasePeaks.push(restartPeak(server.pid));
+    log(`  server peak RSS during ${name}: ${fmt(phasePeaks.at(-1) / MB)} MB`);
+  };
+
   // ---- terminal client vs curl (scripts/bench/client.mjs) ---------------------------------------
   await clientRows();
+  phasePeak('the terminal client rows');
 
   await messageRows();
+  phasePeak('the message posts');
 
   // ---- realtime fan-out -----------------------------------------------------------------------
   const wsUrl = `${base.replace('http:', 'ws:')}/api/v1/ws`;
@@ -647,13 +657,13 @@ async function main() {
       errorRow(`fanout_${sockets}_p99`, `Fan-out, 1 room, ${sockets} sockets: p99`, 'ms', error, target);
     }
     await sleep(500);
+    phasePeak(`the fan-out to ${sockets} sockets`);
   }
-  const overall = memoryOf(server.pid);
   row(
     'peak_rss_overall',
     'Server peak RSS over the whole run (incl. 1 000 sockets)',
     'MB',
-    overall ? overall.hwm / MB : undefined,
+    Math.max(...phasePeaks) / MB,
   );
   await stop(server.handle);
 
