@@ -43,6 +43,11 @@ let externalAfterFull = 0;
 /** Time between that full collection and the trim: V8 frees dead buffers on a helper thread. */
 const SWEEP_MS = 100;
 
+/** Makes the next trim run a full collection first (when `gc` is exposed). */
+export function collectBeforeNextTrim(): void {
+  collectBeforeTrim = true;
+}
+
 /** Trims `delayMs` from now unless asked again before (the last call's delay counts). */
 export function scheduleHeapTrim(delayMs: number): void {
   cancelHeapTrim();

@@ -18,6 +18,7 @@ import {
   TRIM_AFTER_TRANSFERS_MS,
   beginTransfer,
   cancelHeapTrim,
+  collectBeforeNextTrim,
   heapTrimAvailable,
   heapTrimState,
   noteTransferBytes,
@@ -190,6 +191,14 @@ describe('heap trim', () => {
       } finally {
         observer.disconnect();
       }
+    });
+
+    it('a trim asked to collect first (as after start-up) runs one full collection, then trims', async () => {
+      const { trims, fullCollections } = heapTrimState();
+      collectBeforeNextTrim();
+      scheduleHeapTrim(0);
+      await expect.poll(() => heapTrimState().trims).toBe(trims + 1);
+      expect(heapTrimState().fullCollections).toBe(fullCollections + 1);
     });
 
     it('runs a full collection instead when buffers held by the old generation pile up', () => {
