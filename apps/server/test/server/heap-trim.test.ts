@@ -174,7 +174,8 @@ describe('heap trim', () => {
       let since = Infinity;
       const observer = new PerformanceObserver((list) => {
         for (const entry of list.getEntries()) {
-          if (entry.startTime >= since) kinds.push((entry.detail as { kind: number }).kind);
+          if (entry.startTime >= since)
+            kinds.push((entry as unknown as { detail: { kind: number } }).detail.kind);
         }
       });
       observer.observe({ entryTypes: ['gc'] });
