@@ -9,6 +9,7 @@ import {
   apiContents,
   apiDownloadSha256,
   apiSession,
+  apiUpload,
   browserAvailability,
   ensureRoom,
   roomSuite,
@@ -92,16 +93,64 @@ describeWithService('Chromium + built web app', browserAvailability(), 'room flo
     await page.getByTestId('room-workspace').waitFor();
     await page.getByTestId('files-empty').first().waitFor({ state: 'attached' });
     const token = await apiSession(suite.server.url, room);
-    const form = new FormData();
-    form.append('file', new Blob([Buffer.from('uploaded in the gap')]), 'gap.txt');
-    const up = await fetch(`${suite.server.url}/api/v1/rooms/${room}/contents`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}` },
-      body: form,
-    });
-    expect(up.status).toBe(201);
+    await apiUpload(suite.server.url, room, token, 'gap.txt', Buffer.from('uploaded in the gap'));
     release();
     await fileItem(page, 'gap.txt').first().waitFor({ state: 'attached', timeout: 10_000 });
+  });
+
+  it('a file and a message pushed while a list request is in flight survive that older answer', async () => {
+    // The lists are asked again once the socket is subscribed; under load the answer can land
+    // after a content_created frame that came later. CI once lost a file that way: the older
+    // list replaced the one the frame had updated. Here every list answer is held back until
+    // both frames have arrived.
+    const room = 'e2e-stale-list';
+    const page = await newPage();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let held = 0;
+    let landed = 0;
+    await page.route(
+      (url) =>
+        url.pathname === `/api/v1/rooms/${room}/contents` ||
+        url.pathname === `/api/v1/rooms/${room}/messages`,
+      async (route) => {
+        if (route.request().method() !== 'GET') return route.continue();
+        const response = await route.fetch();
+        held += 1;
+        await gate;
+        await route.fulfill({ response });
+        landed += 1;
+      },
+    );
+    const frames = await enterRoom(page, room);
+    await expect.poll(() => held, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    const token = await apiSession(suite.server.url, room);
+    await apiUpload(
+      suite.server.url,
+      room,
+      token,
+      'in-flight.txt',
+      Buffer.from('pushed while a list was in flight'),
+    );
+    const text = `posted while a list was in flight ${Date.now()}`;
+    const posted = await fetch(`${suite.server.url}/api/v1/rooms/${room}/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ text }),
+    });
+    expect(posted.status).toBe(201);
+    await expect
+      .poll(() => frames.filter((f) => f.includes('"content_created"')).length, { timeout: 10_000 })
+      .toBe(2);
+    const heldBefore = held;
+    release();
+    await expect.poll(() => landed, { timeout: 10_000 }).toBeGreaterThanOrEqual(heldBefore);
+    // Whatever the page asks after the frames is answered at once; give the answers time to land.
+    await page.waitForTimeout(1_000);
+    await fileItem(page, 'in-flight.txt').first().waitFor({ state: 'attached', timeout: 5_000 });
+    await expect
+      .poll(() => page.getByTestId('message-list').textContent(), { timeout: 5_000 })
+      .toContain(text);
   });
 
   it('uploads a 20 MiB file; the other session sees it and downloads the same bytes', async () => {

@@ -8,6 +8,7 @@ import { describeWithService } from '../apps/server/test/support/services.js';
 import {
   apiContents,
   apiSession,
+  apiUpload as harnessUpload,
   browserAvailability,
   browserSuite,
   ensureRoom,
@@ -46,17 +47,8 @@ describeWithService(
         .toBe('true');
     }
 
-    /** A one-shot upload of one file by a session of `room`. */
-    async function apiUpload(room: string, token: string, name: string, bytes: Buffer): Promise<void> {
-      const form = new FormData();
-      form.append('file', new Blob([bytes]), name);
-      const up = await fetch(`${suite.server.url}/api/v1/rooms/${room}/contents`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${token}` },
-        body: form,
-      });
-      expect(up.status).toBe(201);
-    }
+    const apiUpload = (room: string, token: string, name: string, bytes: Buffer) =>
+      harnessUpload(suite.server.url, room, token, name, bytes);
 
     /** A second context opens a file link and downloads its file once; returns its page. */
     async function downloadOnce(url: string, name: string, bytes: Buffer): Promise<Page> {

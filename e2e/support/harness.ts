@@ -386,6 +386,25 @@ export async function apiContents(base: string, room: string, token: string): Pr
   return Array.isArray(body) ? body : body.items;
 }
 
+/** A one-shot upload (curl -F style) of one file by a session of `room`; answers 201. */
+export async function apiUpload(
+  base: string,
+  room: string,
+  token: string,
+  name: string,
+  bytes: Buffer,
+): Promise<void> {
+  const form = new FormData();
+  form.append('file', new Blob([bytes]), name);
+  const response = await fetch(`${base}/api/v1/rooms/${encodeURIComponent(room)}/contents`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}` },
+    body: form,
+  });
+  if (response.status !== 201)
+    throw new Error(`POST /contents → ${response.status} ${await response.text()}`);
+}
+
 /** SHA-256 and length of a stored content, downloaded through the API with the token in a header. */
 export async function apiDownloadSha256(
   base: string,

@@ -1,4 +1,5 @@
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, type QueryClient } from '@tanstack/react-query';
+import type { ContentView } from '@elizabeth/protocol';
 
 import { listRoomFiles } from './room-prefetch';
 
@@ -12,4 +13,20 @@ export const filesQueryKey = (slug: string) => ['files', slug] as const;
  */
 export function useRoomFiles(slug: string) {
   return useQuery({ queryKey: filesQueryKey(slug), queryFn: () => listRoomFiles(slug), staleTime: 10_000 });
+}
+
+/**
+ * Changes the cached list at once (a frame, or the answer to this page's own change). A list
+ * request still in flight was answered — or will be — from the server's state before this change,
+ * and its answer would replace the changed list when it lands; it is dropped and the list asked
+ * again, so the answer that lands includes the change.
+ */
+export function updateRoomFiles(
+  queryClient: QueryClient,
+  slug: string,
+  update: (list: ContentView[]) => ContentView[],
+): void {
+  const queryKey = filesQueryKey(slug);
+  queryClient.setQueryData<ContentView[]>(queryKey, (list = []) => update(list));
+  if (queryClient.isFetching({ queryKey }) > 0) void queryClient.invalidateQueries({ queryKey });
 }

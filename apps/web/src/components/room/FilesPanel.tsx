@@ -32,6 +32,7 @@ import { downloadArchive, downloadContent } from '@/lib/download';
 import { errorMessage } from '@/lib/errors';
 import { formatBytes, formatTime, parseTimestamp } from '@/lib/format';
 import { useI18n } from '@/lib/i18n';
+import { updateRoomFiles } from '@/lib/room-files';
 import { isHttpUrl } from '@/lib/safe-url';
 import { invertSelection } from '@/lib/selection';
 
@@ -163,9 +164,7 @@ export function FilesPanel({
     setDeleting(true);
     try {
       await getApi().deleteContents(slug, targets);
-      queryClient.setQueryData<ContentView[]>(['files', slug], (list = []) =>
-        list.filter((item) => !targets.includes(item.id)),
-      );
+      updateRoomFiles(queryClient, slug, (list) => list.filter((item) => !targets.includes(item.id)));
       void queryClient.invalidateQueries({ queryKey: ['room', slug] });
       setSelected((current) => new Set([...current].filter((id) => !targets.includes(id))));
       toast.success(t('files.deleted', { count: targets.length }));

@@ -7,6 +7,7 @@ import { getApi } from '@/lib/api-client';
 import type { ContentView } from '@elizabeth/protocol';
 import { errorMessage } from '@/lib/errors';
 import { useT } from '@/lib/i18n';
+import { updateRoomFiles } from '@/lib/room-files';
 import { normalizeHttpUrl } from '@/lib/safe-url';
 
 import { Button } from '../ui/button';
@@ -67,10 +68,7 @@ export function LinkDialog({
         ...(description.trim() ? { description: description.trim() } : {}),
       };
       const saved = editing ? await api.updateContent(slug, editing.id, body) : await api.addLink(slug, body);
-      queryClient.setQueryData<ContentView[]>(['files', slug], (list = []) => [
-        ...list.filter((item) => item.id !== saved.id),
-        saved,
-      ]);
+      updateRoomFiles(queryClient, slug, (list) => [...list.filter((item) => item.id !== saved.id), saved]);
       toast.success(editing ? t('links.updated') : t('links.added'));
       onOpenChange(false);
     } catch (error) {

@@ -30,6 +30,7 @@ import { errorMessage } from '@/lib/errors';
 import { formatBytes, formatFullTime } from '@/lib/format';
 import { languageForFile } from '@/lib/highlight';
 import { useI18n } from '@/lib/i18n';
+import { updateRoomFiles } from '@/lib/room-files';
 import { roomPath } from '@/lib/room-name';
 import { isHttpUrl } from '@/lib/safe-url';
 
@@ -271,7 +272,7 @@ export function PreviewDialog({ content, onClose }: { content: ContentView; onCl
     setBusy(true);
     try {
       const updated = await getApi().updateContent(slug, content.id, { file_name: next });
-      queryClient.setQueryData<ContentView[]>(['files', slug], (list = []) =>
+      updateRoomFiles(queryClient, slug, (list) =>
         list.map((item) => (item.id === updated.id ? updated : item)),
       );
       toast.success(t('preview.renamed'));
@@ -287,9 +288,7 @@ export function PreviewDialog({ content, onClose }: { content: ContentView; onCl
     setBusy(true);
     try {
       await getApi().deleteContents(slug, [content.id]);
-      queryClient.setQueryData<ContentView[]>(['files', slug], (list = []) =>
-        list.filter((item) => item.id !== content.id),
-      );
+      updateRoomFiles(queryClient, slug, (list) => list.filter((item) => item.id !== content.id));
       void queryClient.invalidateQueries({ queryKey: ['room', slug] });
       toast.success(t('files.deleted', { count: 1 }));
       onClose();

@@ -16,7 +16,7 @@ import { useT } from '@/lib/i18n';
 import { usePrefs } from '@/lib/prefs';
 import { RoomSocket, type ConnectionState, type ServerFrame } from '@/lib/realtime';
 import { decodeClaims } from '@/lib/token-store';
-import { useRoomFiles } from '@/lib/room-files';
+import { updateRoomFiles, useRoomFiles } from '@/lib/room-files';
 import { activeUploadBytes } from '@/lib/transfers';
 import { uploadFiles } from '@/lib/uploads';
 
@@ -171,7 +171,7 @@ export function Workspace({
           if (deleted) timeline.remove(content.id);
           else timeline.upsert(content);
         } else {
-          queryClient.setQueryData<ContentView[]>(['files', slug], (list = []) =>
+          updateRoomFiles(queryClient, slug, (list) =>
             deleted
               ? list.filter((item) => item.id !== content.id)
               : [...list.filter((item) => item.id !== content.id), content],

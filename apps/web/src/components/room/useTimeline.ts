@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 
 import { getApi } from '@/lib/api-client';
-import type { ContentView, WsMember } from '@elizabeth/protocol';
+import type { ContentView, MessagePage, WsMember } from '@elizabeth/protocol';
 import {
   EMPTY_TIMELINE,
   applyNewestPage,
@@ -31,6 +31,38 @@ export function useTimeline(slug: string): Timeline {
   const stateRef = useRef(state);
   stateRef.current = state;
   const alive = useRef(true);
+  // Changes made while a newest-page request is in flight (frames, this page's own posts). That
+  // answer reflects the server before them, and applying it would undo them (a message pushed
+  // meanwhile dropped as "no longer on the server"): they are applied again on top of it.
+  const inFlight = useRef(0);
+  const journal = useRef<Array<(items: ContentView[]) => ContentView[]>>([]);
+  const change = useCallback((edit: (items: ContentView[]) => ContentView[]) => {
+    if (inFlight.current > 0) journal.current.push(edit);
+    setState((s) => ({ ...s, items: edit(s.items) }));
+  }, []);
+  /** Asks for the newest page; `apply` merges it, then the changes made meanwhile are replayed. */
+  const newestPage = useCallback(
+    async (
+      ask: () => Promise<MessagePage>,
+      apply: (s: TimelineState, page: MessagePage) => TimelineState,
+    ) => {
+      inFlight.current += 1;
+      const mark = journal.current.length;
+      try {
+        const page = await ask();
+        if (!alive.current) return;
+        const replay = journal.current.slice(mark);
+        setState((s) => {
+          const next = apply(s, page);
+          return { ...next, items: replay.reduce((items, edit) => edit(items), next.items) };
+        });
+      } finally {
+        inFlight.current -= 1;
+        if (inFlight.current === 0) journal.current = [];
+      }
+    },
+    [],
+  );
 
   const reload = useCallback(async () => {
     setState((s) => ({ ...s, status: 'loading' }));
@@ -38,12 +70,14 @@ export function useTimeline(slug: string): Timeline {
       const ask = () => getApi().listMessages(slug, { limit: PAGE_SIZE });
       // The page's early request (lib/room-prefetch.ts) when there was one; asked again if refused.
       const early = takeEarly(slug, 'messages');
-      const page = await (early ? early.catch(ask) : ask());
-      if (alive.current) setState((s) => applyNewestPage(s, page, true));
+      await newestPage(
+        () => (early ? early.catch(ask) : ask()),
+        (s, page) => applyNewestPage(s, page, true),
+      );
     } catch (error) {
       if (alive.current) setState((s) => ({ ...s, status: 'error', error }));
     }
-  }, [slug]);
+  }, [slug, newestPage]);
 
   useEffect(() => {
     alive.current = true;
@@ -67,35 +101,32 @@ export function useTimeline(slug: string): Timeline {
 
   const resync = useCallback(async () => {
     try {
-      const page = await getApi().listMessages(slug, { limit: PAGE_SIZE });
-      if (!alive.current) return;
-      setState((s) => {
-        // Drop local messages inside the newest page's range that the server no longer has.
-        const ids = new Set(page.items.map((item) => item.id));
-        const oldest = page.items[0]?.sequence_number;
-        const kept =
-          oldest === undefined || oldest === null
-            ? s.items
-            : s.items.filter((item) => (item.sequence_number ?? 0) < oldest || ids.has(item.id));
-        return applyNewestPage({ ...s, items: kept }, page, false);
-      });
+      await newestPage(
+        () => getApi().listMessages(slug, { limit: PAGE_SIZE }),
+        (s, page) => {
+          // Drop local messages inside the newest page's range that the server no longer has.
+          const ids = new Set(page.items.map((item) => item.id));
+          const oldest = page.items[0]?.sequence_number;
+          const kept =
+            oldest === undefined || oldest === null
+              ? s.items
+              : s.items.filter((item) => (item.sequence_number ?? 0) < oldest || ids.has(item.id));
+          return applyNewestPage({ ...s, items: kept }, page, false);
+        },
+      );
     } catch {
       // the next event or reconnect tries again
     }
-  }, [slug]);
+  }, [slug, newestPage]);
 
   const upsert = useCallback(
-    (message: ContentView) => setState((s) => ({ ...s, items: mergeMessages(s.items, [message]) })),
-    [],
+    (message: ContentView) => change((items) => mergeMessages(items, [message])),
+    [change],
   );
-  const remove = useCallback(
-    (id: number) => setState((s) => ({ ...s, items: removeMessage(s.items, id) })),
-    [],
-  );
-
+  const remove = useCallback((id: number) => change((items) => removeMessage(items, id)), [change]);
   const renameAuthor = useCallback(
-    (member: WsMember) => setState((s) => ({ ...s, items: withAuthorName(s.items, member) })),
-    [],
+    (member: WsMember) => change((items) => withAuthorName(items, member)),
+    [change],
   );
 
   return useMemo(
