@@ -25,6 +25,13 @@ describe('roomNameProblem', () => {
     expect(roomNameProblem(name)).toBe(problem);
   });
 
+  it('names the server answers itself (/api, /metrics) are reserved; other cases are not', () => {
+    expect(roomNameProblem('api')).toBe('reserved');
+    expect(roomNameProblem('metrics')).toBe('reserved');
+    expect(roomNameProblem('API')).toBeUndefined();
+    expect(roomNameProblem('api-team')).toBeUndefined();
+  });
+
   it('counts code points, not UTF-16 units', () => {
     expect(roomNameProblem('𝒜𝒜𝒜')).toBeUndefined();
     expect(roomNameProblem('𝒜'.repeat(51))).toBe('too_long');

@@ -77,6 +77,8 @@ describeEachDatabase('rooms', (engine) => {
       ['with space', 'space'],
       ['..%2F..%2Fetc', 'traversal'],
       ['semi;colon', 'punctuation'],
+      ['api', 'reserved: /api is the API'],
+      ['metrics', 'reserved: /metrics is the metrics endpoint'],
     ])('400 for the name %j (%s)', async (name) => {
       const res = await t.app.inject({
         method: 'POST',
@@ -106,6 +108,12 @@ describeEachDatabase('rooms', (engine) => {
   });
 
   describe('GET /rooms/{name}', () => {
+    it('does not create a room under a reserved name (the browser could never open /api)', async () => {
+      const res = await t.app.inject({ method: 'GET', url: '/api/v1/rooms/api' });
+      expectError(res, 400, 'VALIDATION_ERROR');
+      expect(res.json().error.message).toMatch(/reserved/);
+    });
+
     it('creates the room on the first visit and finds it afterwards, without counting entries', async () => {
       const first = await t.app.inject({ method: 'GET', url: '/api/v1/rooms/zero-step' });
       expect(first.statusCode).toBe(200);

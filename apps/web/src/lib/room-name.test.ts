@@ -16,6 +16,9 @@ describe('roomNameProblem (web)', () => {
     expect(roomNameProblem('ab')).toBe('too_short');
     expect(roomNameProblem('项目-2026')).toBeUndefined();
     expect(roomNameProblem(`room_${'a'.repeat(60)}`, ROOM_SLUG_MAX)).toBeUndefined();
+    // /api and /metrics are the server's: a room there could never be opened in the browser.
+    expect(roomNameProblem('api')).toBe('reserved');
+    expect(roomNameProblem('metrics', ROOM_SLUG_MAX)).toBe('reserved');
   });
 
   it('normalises to NFC and trims', () => {

@@ -7,10 +7,10 @@ import {
 
 import { AppError } from '../../lib/errors.js';
 
-function check(raw: string, maxLength?: number): string {
+function check(raw: string, maxLength?: number, allowReserved = false): string {
   const name = normalizeRoomName(raw);
   const problem = roomNameProblem(name, maxLength);
-  if (problem) {
+  if (problem && !(allowReserved && problem === 'reserved')) {
     throw new AppError('VALIDATION_ERROR', ROOM_NAME_MESSAGES[problem], {
       details: [{ path: 'params.name', message: ROOM_NAME_MESSAGES[problem] }],
     });
@@ -21,5 +21,8 @@ function check(raw: string, maxLength?: number): string {
 /** A name a new room may take (3–50 characters). */
 export const parseNewRoomName = (raw: string): string => check(raw);
 
-/** A room address to look up: a name, or a longer private address. */
-export const parseRoomAddress = (raw: string): string => check(raw, ROOM_SLUG_MAX_LENGTH);
+/**
+ * A room address to look up: a name, or a longer private address. A reserved name is looked
+ * up (a room made under it before it was reserved stays reachable); only creating one is refused.
+ */
+export const parseRoomAddress = (raw: string): string => check(raw, ROOM_SLUG_MAX_LENGTH, true);
