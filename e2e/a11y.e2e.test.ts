@@ -155,6 +155,34 @@ describeWithService('Chromium + built web app', browserAvailability(), 'accessib
     expect((await focused(page)).inFeed).toBe(false);
   }, 180_000);
 
+  it('deleting the message that has focus moves focus to the next message, or to the one before the newest', async () => {
+    const room = 'e2e-a11y-delete-focus';
+    await fillRoom(suite.server.url, room, 3);
+    const page = await suite.newPage();
+    await page.goto(`${suite.server.url}/${room}`);
+    await page.getByTestId('room-workspace').waitFor();
+    const list = page.getByTestId('message-list');
+    await list.getByText('Message 3.').waitFor();
+    const row = (n: number) => list.locator('article').filter({ hasText: `Message ${n}.` });
+    /** Deletes message n with the keyboard only: its delete button, then the confirmation (the default). */
+    async function deleteByKeyboard(n: number): Promise<void> {
+      await row(n).getByTestId('message-delete').focus();
+      await page.keyboard.press('Enter');
+      await page.getByTestId('message-delete-confirm').focus();
+      await page.keyboard.press('Enter');
+      await row(n).waitFor({ state: 'detached' });
+    }
+
+    // The dialog closes and focus lands on the message that took the deleted one's place.
+    await deleteByKeyboard(2);
+    await expect.poll(async () => (await focused(page)).n, { timeout: 5_000 }).toBe(3);
+    expect((await focused(page)).inFeed).toBe(true);
+
+    // The newest message has no next one: focus goes to the one before it.
+    await deleteByKeyboard(3);
+    await expect.poll(async () => (await focused(page)).n, { timeout: 5_000 }).toBe(1);
+  });
+
   it('announces a message from someone else in a live region, one short line, not the list', async () => {
     const room = 'e2e-a11y-live';
     await fillRoom(suite.server.url, room, 5);

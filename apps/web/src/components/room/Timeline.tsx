@@ -193,6 +193,21 @@ export function Timeline({ timeline }: { timeline: TimelineModel }) {
     [items],
   );
 
+  // The message with focus (or a button of it) was deleted, here or by someone else: its row is
+  // gone and the focus with it, to the page's body. It goes to the message that took its place
+  // (the next newer one), or to the one before when it was the newest.
+  const activeAt = useRef(-1);
+  useLayoutEffect(() => {
+    if (activeIndex >= 0) {
+      activeAt.current = activeIndex;
+      return;
+    }
+    if (activeId === null) return;
+    const focusLost = !document.activeElement || document.activeElement === document.body;
+    if (focusLost && items.length > 0) focusIndex(Math.min(activeAt.current, items.length - 1));
+    else setActiveId(null);
+  }, [activeId, activeIndex, items.length, focusIndex]);
+
   // The row to focus is rendered now (kept by the virtual list): focus it and show it whole. Rows
   // measured just after (older messages coming in above) can move it: for a moment after a key
   // moved the focus, it is brought back into view after each render.
