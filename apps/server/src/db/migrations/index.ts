@@ -5,6 +5,7 @@ import * as roomTombstones from './0005_room_tombstones.js';
 import * as shareLinks from './0006_share_links.js';
 import * as displayNames from './0007_display_names.js';
 import * as shareLinkDownloadLeases from './0008_share_link_download_leases.js';
+import * as postMessageFunction from './0009_post_message_function.js';
 import type { DatabaseMigration } from './types.js';
 
 export type { DatabaseMigration, MigrationContext } from './types.js';
@@ -21,4 +22,5 @@ export const MIGRATIONS: readonly DatabaseMigration[] = [
   { name: '0006_share_links', up: shareLinks.up },
   { name: '0007_display_names', up: displayNames.up },
   { name: '0008_share_link_download_leases', up: shareLinkDownloadLeases.up },
+  { name: '0009_post_message_function', up: postMessageFunction.up },
 ];

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, PostgresAdapter, sql } from 'kysely';
 
 import {
   CONTENT_TYPE,
@@ -71,6 +71,18 @@ const insertLast = prepared((db, p: NewMessage) =>
     .returningAll(),
 );
 
+/**
+ * PostgreSQL: a whole post in one statement, the function of migration 0009 (why: there). No
+ * row = no room for the bytes.
+ */
+const postMessagePg = prepared((db, p: NewMessage & { totalCap: number; sequenceNumber: number | null }) => {
+  const call = sql<ContentRow>`SELECT * FROM elizabeth_post_message(${p.room_id}, ${p.size},
+      ${p.totalCap}, ${p.sequenceNumber}, ${p.content_type}, ${p.text}, ${p.url}, ${p.file_name},
+      ${p.storage_key}, ${p.mime_type}, ${p.created_at}, ${p.updated_at}, ${p.author_id},
+      ${p.author_name})`;
+  return { compile: () => call.compile(db) };
+});
+
 /** See `contentsRepository.reserveRoomBytes`. */
 function* reserveSteps(roomId: number, delta: number, totalCap: number): Unit<boolean> {
   if (delta <= 0) {
@@ -82,6 +94,14 @@ function* reserveSteps(roomId: number, delta: number, totalCap: number): Unit<bo
       ? yield* step(reserveWithinTotal, { roomId, delta, totalCap })
       : yield* step(reserve, { roomId, delta });
   if (Number(result.numAffectedRows) === 1) return true;
+  return yield* refusedReservation(roomId, delta, totalCap);
+}
+
+/**
+ * After a reservation of `delta` bytes was refused: false when the room is full (or gone);
+ * throws 507 INSUFFICIENT_STORAGE when only `storage.max_total_size` was in the way.
+ */
+function* refusedReservation(roomId: number, delta: number, totalCap: number): Unit<false> {
   if (totalCap > 0) {
     const [room] = (yield* step(sizes, { roomId })).rows;
     if (room && Number(room.current_size) + delta <= Number(room.max_size)) {
@@ -135,6 +155,19 @@ export const contentsRepository = {
     message: NewMessage,
     { sequenceNumber, totalCap = 0 }: { sequenceNumber?: number; totalCap?: number },
   ): Promise<ContentRow | undefined> {
+    // Messages are never empty (size > 0): the function's reservation always runs.
+    if (db.getExecutor().adapter instanceof PostgresAdapter) {
+      return runUnit(db, function* () {
+        const { rows } = yield* step(postMessagePg, {
+          ...message,
+          totalCap,
+          sequenceNumber: sequenceNumber ?? null,
+        });
+        if (rows[0]) return rows[0];
+        yield* refusedReservation(message.room_id, message.size, totalCap);
+        return undefined;
+      });
+    }
     return runUnit(
       db,
       function* () {
