@@ -100,13 +100,18 @@ async function settled(page: Page, keep: (at: Focused) => void): Promise<void> {
 describeWithService('Chromium + built web app', browserAvailability(), 'accessible message list', () => {
   const suite = browserSuite();
 
-  it(`moves keyboard focus through all ${N} messages of a virtualised list, newest to oldest and back`, async () => {
-    const room = 'e2e-a11y-feed';
-    await fillRoom(suite.server.url, room, N);
+  /** Opens `room` filled with `count` messages, once its newest message is shown. */
+  async function openFilledRoom(room: string, count: number): Promise<Page> {
+    await fillRoom(suite.server.url, room, count);
     const page = await suite.newPage();
     await page.goto(`${suite.server.url}/${room}`);
     await page.getByTestId('room-workspace').waitFor();
-    await page.getByTestId('message-list').getByText(`Message ${N}.`).waitFor();
+    await page.getByTestId('message-list').getByText(`Message ${count}.`).waitFor();
+    return page;
+  }
+
+  it(`moves keyboard focus through all ${N} messages of a virtualised list, newest to oldest and back`, async () => {
+    const page = await openFilledRoom('e2e-a11y-feed', N);
 
     // Tab reaches the feed on one article (roving tabindex): the newest one.
     await page.locator('[data-testid="message-list"] article[tabindex="0"]').focus();
@@ -156,13 +161,8 @@ describeWithService('Chromium + built web app', browserAvailability(), 'accessib
   }, 180_000);
 
   it('deleting the message that has focus moves focus to the next message, or to the one before the newest', async () => {
-    const room = 'e2e-a11y-delete-focus';
-    await fillRoom(suite.server.url, room, 3);
-    const page = await suite.newPage();
-    await page.goto(`${suite.server.url}/${room}`);
-    await page.getByTestId('room-workspace').waitFor();
+    const page = await openFilledRoom('e2e-a11y-delete-focus', 3);
     const list = page.getByTestId('message-list');
-    await list.getByText('Message 3.').waitFor();
     const row = (n: number) => list.locator('article').filter({ hasText: `Message ${n}.` });
     /** Deletes message n with the keyboard only: its delete button, then the confirmation (the default). */
     async function deleteByKeyboard(n: number): Promise<void> {
@@ -185,11 +185,7 @@ describeWithService('Chromium + built web app', browserAvailability(), 'accessib
 
   it('announces a message from someone else in a live region, one short line, not the list', async () => {
     const room = 'e2e-a11y-live';
-    await fillRoom(suite.server.url, room, 5);
-    const page = await suite.newPage();
-    await page.goto(`${suite.server.url}/${room}`);
-    await page.getByTestId('room-workspace').waitFor();
-    await page.getByTestId('message-list').getByText('Message 5.').waitFor();
+    const page = await openFilledRoom(room, 5);
 
     const announcer = page.getByTestId('message-announcer');
     expect(await announcer.getAttribute('aria-live')).toBe('polite');

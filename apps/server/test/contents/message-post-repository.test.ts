@@ -1,10 +1,10 @@
 import type { KyselyPlugin } from 'kysely';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
-import { CONTENT_TYPE, type Database, type NewRoom } from '../../src/db/index.js';
+import { CONTENT_TYPE, type NewRoom } from '../../src/db/index.js';
 import { groupCommitState } from '../../src/db/prepared-query.js';
 import { contentsRepository, type NewMessage } from '../../src/modules/contents/contents.repository.js';
-import { describeEachDatabase, openMigratedTestDatabase } from '../support/db.js';
+import { describeEachDatabase, suiteDatabase } from '../support/db.js';
 
 const NOW = Date.UTC(2026, 11, 6, 23, 0, 0);
 let seq = 0;
@@ -38,12 +38,7 @@ function statementCounter(): KyselyPlugin & { count: number } {
 }
 
 describeEachDatabase('posting a message (contentsRepository.insertMessageWithinQuota)', (engine) => {
-  let database: Database;
-  let close: (() => Promise<void>) | undefined;
-  beforeAll(async () => {
-    ({ database, close } = await openMigratedTestDatabase(engine));
-  });
-  afterAll(() => close?.());
+  const database = suiteDatabase(engine);
 
   async function newRoom(maxSize: number): Promise<number> {
     const name = unique();

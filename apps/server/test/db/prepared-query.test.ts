@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
-import { type Database, isUniqueViolation, type NewRoom } from '../../src/db/index.js';
+import { isUniqueViolation, type NewRoom } from '../../src/db/index.js';
 import { groupCommitState, prepared, runUnit, step } from '../../src/db/prepared-query.js';
-import { describeEachDatabase, openMigratedTestDatabase } from '../support/db.js';
+import { describeEachDatabase, suiteDatabase } from '../support/db.js';
 
 const NOW = Date.UTC(2026, 11, 6, 10, 0, 0);
 let seq = 0;
@@ -39,13 +39,7 @@ const grow = prepared((db, p: { id: number; delta: number }) =>
 );
 
 describeEachDatabase('prepared queries and units', (engine) => {
-  let database: Database;
-  let close: (() => Promise<void>) | undefined;
-
-  beforeAll(async () => {
-    ({ database, close } = await openMigratedTestDatabase(engine));
-  });
-  afterAll(() => close?.());
+  const database = suiteDatabase(engine);
 
   const exists = async (name: string) =>
     (await bySlug.execute(database.db, { slug: name })).rows.length === 1;

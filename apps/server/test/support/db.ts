@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { Client, escapeIdentifier } from 'pg';
-import { describe } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
 
 import type { AppConfig } from '../../src/config/types.js';
 import { createDatabase, type Database, migrateToLatest } from '../../src/db/index.js';
@@ -142,6 +142,25 @@ async function createPostgresDatabase(): Promise<TestDatabase> {
       await withAdminClient(serverUrl, (client) =>
         client.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(name)} WITH (FORCE)`),
       );
+    },
+  };
+}
+
+/**
+ * In a suite: a migrated database of its own (`openMigratedTestDatabase`), opened before its
+ * tests and removed after them. `db` is read once the suite's tests run.
+ */
+export function suiteDatabase(engine: DatabaseEngine): { readonly db: Database['db'] } {
+  let database: Database | undefined;
+  let close: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    ({ database, close } = await openMigratedTestDatabase(engine));
+  });
+  afterAll(() => close?.());
+  return {
+    get db() {
+      if (!database) throw new Error('suiteDatabase: the database is opened in beforeAll');
+      return database.db;
     },
   };
 }
