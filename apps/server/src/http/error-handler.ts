@@ -2,7 +2,7 @@ import type { ErrorCode, ErrorDetail } from '@elizabeth/protocol';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 
-import { isConnectionError } from '../db/errors.js';
+import { isConnectionError, isForeignKeyViolation } from '../db/errors.js';
 import { AppError } from '../lib/errors.js';
 
 /** Framework error codes (Fastify and its plugins) and what they mean for the client. */
@@ -102,6 +102,10 @@ export function toAppError(error: unknown): AppError {
       return new AppError('SERVICE_UNAVAILABLE', 'A backing service is unavailable, try again shortly', {
         cause: err,
       });
+    }
+    // A row written under one that a concurrent request deleted (a reservation under its room).
+    if (isForeignKeyViolation(err)) {
+      return new AppError('CONFLICT', 'What this request writes to was deleted while it ran', { cause: err });
     }
     if (!err.code && typeof err.message === 'string' && MALFORMED_MULTIPART.test(err.message)) {
       return new AppError('VALIDATION_ERROR', `Malformed multipart body: ${err.message}`, { cause: err });

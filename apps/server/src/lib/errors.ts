@@ -46,6 +46,8 @@ export const validationError = (message: string, details?: ErrorDetail[]) =>
   new AppError('VALIDATION_ERROR', message, details ? { details } : {});
 export const notFound = (message = 'Not found') => new AppError('NOT_FOUND', message);
 export const conflict = (message: string) => new AppError('CONFLICT', message);
+/** The room was deleted after the request was authenticated, before it wrote anything. */
+export const roomDeletedMeanwhile = () => conflict('The room was deleted while this request ran');
 export const permissionDenied = (message: string) => new AppError('PERMISSION_DENIED', message);
 export const authenticationFailed = (message: string) => new AppError('AUTHENTICATION_FAILED', message);
 

@@ -5,7 +5,9 @@
  * reservations, every content has its bytes and no bytes lack a row.
  */
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 
+import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { ManualClock } from '../../src/lib/clock.js';
@@ -22,6 +24,8 @@ import { isNotServerFault, multipartChunks, slowRequest, split } from './http.js
 import { expectConsistent, storedFiles } from './invariants.js';
 
 const KiB = 1024;
+const DELETE_ROOM_FIRST = 'x-test-delete-room-first';
+type InjectPayload = InjectOptions['payload'];
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 describeEachDatabase('races', (engine) => {
@@ -38,6 +42,19 @@ describeEachDatabase('races', (engine) => {
         c.middleware.rate_limit.enabled = false;
         c.auth.password_attempts.max = 1000;
       },
+      // A request marked so has its room deleted after it was authenticated and before its
+      // handler runs: the window a concurrent DELETE falls into under load, made certain.
+      beforeReady: (app) =>
+        app.addHook('preHandler', async (request) => {
+          if (request.headers[DELETE_ROOM_FIRST] === undefined) return;
+          const { name } = request.params as { name: string };
+          const res = await app.inject({
+            method: 'DELETE',
+            url: `/api/v1/rooms/${name}`,
+            headers: { authorization: request.headers.authorization ?? '' },
+          });
+          expect(res.statusCode, res.body).toBe(200);
+        }),
     });
     base = await listen(t.app);
   });
@@ -181,6 +198,59 @@ describeEachDatabase('races', (engine) => {
     expect(JSON.parse(result.body!)).toMatchObject({ error: { code: 'CONFLICT' } });
     expect(seen.flat()).toEqual([]);
     expect(roomFiles()).toEqual([]);
+    await settle();
+  });
+
+  it('the room deleted between authentication and the first write: 409 for every kind of post', async () => {
+    const file = multipartChunks('late.bin', randomBytes(16 * KiB), 1);
+    const multipart = { 'content-type': file.contentType };
+    const cases: Array<{
+      what: string;
+      path: string;
+      headers?: Record<string, string>;
+      payload?: InjectPayload;
+    }> = [
+      {
+        what: 'one-shot upload with a Content-Length',
+        path: 'contents',
+        headers: multipart,
+        payload: Buffer.concat(file.chunks),
+      },
+      {
+        what: 'one-shot upload streamed without a length',
+        path: 'contents',
+        headers: multipart,
+        payload: Readable.from(file.chunks),
+      },
+      {
+        what: 'two-step reservation',
+        path: 'contents/prepare',
+        payload: { files: [{ name: 'late.bin', size: 16 * KiB }] },
+      },
+      {
+        what: 'tus creation',
+        path: 'uploads',
+        headers: {
+          'tus-resumable': '1.0.0',
+          'upload-length': String(16 * KiB),
+          'upload-metadata': `filename ${b64('late.bin')}`,
+        },
+      },
+      { what: 'message', path: 'messages', payload: { text: 'late' } },
+      { what: 'link', path: 'contents/url', payload: { url: 'https://example.com/late', name: 'late' } },
+    ];
+    const answers: string[] = [];
+    for (const c of cases) {
+      const { room, token } = await freshRoom();
+      const res = await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/rooms/${room}/${c.path}`,
+        headers: { ...c.headers, authorization: `Bearer ${token}`, [DELETE_ROOM_FIRST]: '1' },
+        ...(c.payload === undefined ? {} : { payload: c.payload }),
+      });
+      answers.push(`${c.what}: ${res.statusCode} ${res.json<{ error?: { code: string } }>().error?.code}`);
+    }
+    expect(answers).toEqual(cases.map((c) => `${c.what}: 409 CONFLICT`));
     await settle();
   });
 

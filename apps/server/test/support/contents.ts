@@ -122,6 +122,8 @@ export interface ContentsTestOptions {
   configure?: (config: AppConfig) => void;
   /** S3 settings (endpoint, bucket, keys) to use the s3 backend; local storage otherwise. */
   s3?: AppConfig['storage']['s3'];
+  /** Runs on each app built (also on `restart()`) before it is ready: hooks a test needs. */
+  beforeReady?: (app: FastifyInstance) => void;
 }
 
 /**
@@ -163,6 +165,7 @@ export async function createContentsApp(options: ContentsTestOptions = {}): Prom
       events: bus,
       ...(options.clock ? { clock: options.clock } : {}),
     });
+    options.beforeReady?.(app);
     await app.ready();
     let closed = false;
     const closeApp = async () => {

@@ -9,7 +9,7 @@ import {
   type NewContent,
 } from '../../db/index.js';
 import { prepared, runUnit, step, type Unit } from '../../db/prepared-query.js';
-import { AppError } from '../../lib/errors.js';
+import { AppError, roomDeletedMeanwhile } from '../../lib/errors.js';
 
 export interface MessageCursor {
   sequence: number;
@@ -98,18 +98,19 @@ function* reserveSteps(roomId: number, delta: number, totalCap: number): Unit<bo
 }
 
 /**
- * After a reservation of `delta` bytes was refused: false when the room is full (or gone);
- * throws 507 INSUFFICIENT_STORAGE when only `storage.max_total_size` was in the way.
+ * After a reservation of `delta` bytes was refused: false when the room is full; throws 409
+ * CONFLICT when the room is gone (deleted after the request was authenticated), 507
+ * INSUFFICIENT_STORAGE when only `storage.max_total_size` was in the way. Only refusals pay
+ * for this read.
  */
 function* refusedReservation(roomId: number, delta: number, totalCap: number): Unit<false> {
-  if (totalCap > 0) {
-    const [room] = (yield* step(sizes, { roomId })).rows;
-    if (room && Number(room.current_size) + delta <= Number(room.max_size)) {
-      throw new AppError(
-        'INSUFFICIENT_STORAGE',
-        "The server's storage cap is reached (storage.max_total_size)",
-      );
-    }
+  const [room] = (yield* step(sizes, { roomId })).rows;
+  if (!room) throw roomDeletedMeanwhile();
+  if (totalCap > 0 && Number(room.current_size) + delta <= Number(room.max_size)) {
+    throw new AppError(
+      'INSUFFICIENT_STORAGE',
+      "The server's storage cap is reached (storage.max_total_size)",
+    );
   }
   return false;
 }
