@@ -236,6 +236,21 @@ describeEachDatabase('races', (engine) => {
           'upload-metadata': `filename ${b64('late.bin')}`,
         },
       },
+      // Nothing to reserve: the reservation's INSERT is what meets the deleted room.
+      {
+        what: 'two-step reservation of an empty file',
+        path: 'contents/prepare',
+        payload: { files: [{ name: 'empty.txt', size: 0 }] },
+      },
+      {
+        what: 'tus creation of an empty file',
+        path: 'uploads',
+        headers: {
+          'tus-resumable': '1.0.0',
+          'upload-length': '0',
+          'upload-metadata': `filename ${b64('empty')}`,
+        },
+      },
       { what: 'message', path: 'messages', payload: { text: 'late' } },
       { what: 'link', path: 'contents/url', payload: { url: 'https://example.com/late', name: 'late' } },
     ];

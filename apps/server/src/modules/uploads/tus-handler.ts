@@ -180,10 +180,7 @@ export class TusHandler {
   }
 
   private fail(call: TusCall, error: unknown) {
-    const appError =
-      error instanceof AppError
-        ? error
-        : new AppError('INTERNAL_ERROR', 'Internal server error', { cause: error });
+    const appError = toAppError(error);
     call.failure = appError;
     return forTus(appError);
   }
