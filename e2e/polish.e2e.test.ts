@@ -171,7 +171,7 @@ describeWithService(
       const other = await page.context().newPage();
       await other.goto(link);
       await other.getByTestId('preview-dialog').waitFor();
-      expect(await other.getByTestId('preview-title').textContent()).toBe('flip-me.png');
+      expect(await other.getByTestId('preview-title').getAttribute('title')).toBe('flip-me.png');
     });
 
     it('help dialog lists the keyboard shortcuts; "?" opens it, Esc closes it', async () => {
@@ -448,6 +448,39 @@ describeWithService(
         return el.scrollWidth <= el.clientWidth;
       });
       expect(fits).toBe(true);
+    });
+
+    it('phone: a long file name is cut in its middle: the extension stays in view, and is read once, whole', async () => {
+      const page = await newPage({ viewport: PHONE });
+      await enterRoom(page, 'e2e-phone-long-name');
+      const name = `quarterly-report-with-a-name-far-too-long-for-a-phone-${'x'.repeat(60)}.tar.gz`;
+      const path = join(suite.filesDir, name);
+      writeFileSync(path, 'archive');
+      await page.getByTestId('mobile-tab-files').click();
+      await page.getByTestId('file-input').setInputFiles(path);
+      const row = fileItem(page, name);
+      await row.waitFor();
+      await page.screenshot({ path: screenshotPath('polish-phone-long-file-name') });
+      const extension = row.getByTestId('file-name-extension');
+      expect(await extension.textContent()).toBe('.tar.gz');
+      const rowBox = (await row.boundingBox())!;
+      const extensionBox = (await extension.boundingBox())!;
+      expect(extensionBox.x + extensionBox.width).toBeLessThanOrEqual(rowBox.x + rowBox.width);
+      expect(extensionBox.x + extensionBox.width).toBeLessThanOrEqual(PHONE.width);
+      // The stem is what gets cut.
+      const cut = await extension.evaluate((node) => {
+        const stem = node.previousElementSibling as unknown as { scrollWidth: number; clientWidth: number };
+        return stem.scrollWidth > stem.clientWidth;
+      });
+      expect(cut).toBe(true);
+      // A screen reader hears the name once and without a space before the extension.
+      const open = row.getByTestId('file-open');
+      await page.getByRole('button', { name: new RegExp(`^${name.replaceAll('.', '\\.')}`) }).waitFor();
+      // The preview's title too.
+      await open.click();
+      expect(await page.getByTestId('preview-dialog').getByTestId('file-name-extension').textContent()).toBe(
+        '.tar.gz',
+      );
     });
 
     it('phone: message actions appear for the tapped message only; no keyboard hint on a touch screen', async () => {

@@ -4,6 +4,7 @@ import {
   closestAge,
   formatAge,
   formatBytes,
+  splitFileName,
   formatDuration,
   formatSpeed,
   parseTimestamp,
@@ -93,5 +94,27 @@ describe('parseTimestamp', () => {
   it('returns NaN for missing values', () => {
     expect(parseTimestamp(undefined)).toBeNaN();
     expect(parseTimestamp('nope')).toBeNaN();
+  });
+});
+
+describe('splitFileName', () => {
+  it('keeps the extension apart from what may be cut short', () => {
+    expect(splitFileName('report-final.pdf')).toEqual({ stem: 'report-final', extension: '.pdf' });
+    expect(splitFileName('photo.2024.JPEG')).toEqual({ stem: 'photo.2024', extension: '.JPEG' });
+    expect(splitFileName('backup.tar.gz')).toEqual({ stem: 'backup', extension: '.tar.gz' });
+    expect(splitFileName('logs.TAR.ZST')).toEqual({ stem: 'logs', extension: '.TAR.ZST' });
+  });
+
+  it('leaves names without an extension whole', () => {
+    expect(splitFileName('README')).toEqual({ stem: 'README', extension: '' });
+    expect(splitFileName('.env')).toEqual({ stem: '.env', extension: '' });
+    expect(splitFileName('.tar.gz')).toEqual({ stem: '.tar.gz', extension: '' });
+    expect(splitFileName('notes.')).toEqual({ stem: 'notes.', extension: '' });
+    expect(splitFileName('v1.0 final draft')).toEqual({ stem: 'v1.0 final draft', extension: '' });
+    expect(splitFileName('archive.verylongextension')).toEqual({
+      stem: 'archive.verylongextension',
+      extension: '',
+    });
+    expect(splitFileName('名前.文書')).toEqual({ stem: '名前.文書', extension: '' });
   });
 });

@@ -1,3 +1,19 @@
+/** Compound extensions kept whole (`.tar.gz`, not `.gz`). */
+const COMPOUND = /\.tar\.(?:gz|bz2|xz|zst|lz|lzma|z)$/i;
+/** A last extension: up to 10 letters or digits after the final dot. */
+const SINGLE = /\.[a-z0-9]{1,10}$/i;
+
+/**
+ * Splits a file name into what may be cut short and the extension that must stay visible
+ * (`report-final.pdf` → `report-final` + `.pdf`). A name that is only an extension (`.env`),
+ * or has none, is all stem.
+ */
+export function splitFileName(name: string): { stem: string; extension: string } {
+  const match = COMPOUND.exec(name) ?? SINGLE.exec(name);
+  if (!match || match.index === 0) return { stem: name, extension: '' };
+  return { stem: name.slice(0, match.index), extension: match[0] };
+}
+
 /** Human-readable byte counts with binary units (1 KiB = 1024 B), shown as KB/MB/GB. */
 export function formatBytes(bytes: number, fractionDigits = 1): string {
   if (!Number.isFinite(bytes) || bytes < 0) return '—';

@@ -38,7 +38,7 @@ import { invertSelection } from '@/lib/selection';
 
 import { Button, IconButton } from '../ui/button';
 import { ConfirmDeleteDialog } from '../ui/confirm-delete-dialog';
-import { Spinner } from '../ui/misc';
+import { FileName, Spinner } from '../ui/misc';
 import { useToast } from '../ui/toast';
 import { useContentBlob } from './AuthImage';
 import { displayName, fileIcon, previewKind } from './file-kind';
@@ -365,9 +365,13 @@ export function FilesPanel({
                       <FileThumb room={slug} item={item} fallback={<Icon size={16} aria-hidden />} />
                     </span>
                     <span className="min-w-0 flex-1">
-                      <span className="block truncate text-sm font-medium" title={name}>
-                        {name}
-                      </span>
+                      {isLink ? (
+                        <span className="block truncate text-sm font-medium" title={name}>
+                          {name}
+                        </span>
+                      ) : (
+                        <FileName name={name} className="text-sm font-medium" />
+                      )}
                       <span className="block truncate text-xs text-faint">
                         {isLink
                           ? item.url

@@ -38,7 +38,7 @@ import { Button, IconButton } from '../ui/button';
 import { ConfirmDeleteDialog } from '../ui/confirm-delete-dialog';
 import { Dialog } from '../ui/dialog';
 import { Field, Input } from '../ui/input';
-import { Alert, Badge, Spinner } from '../ui/misc';
+import { Alert, Badge, FileName, Spinner } from '../ui/misc';
 import { useToast } from '../ui/toast';
 import { useContentBlob } from './AuthImage';
 import { CodeBlock } from './CodeBlock';
@@ -307,9 +307,13 @@ export function PreviewDialog({ content, onClose }: { content: ContentView; onCl
       title={
         <span className="flex min-w-0 items-center gap-2">
           <Badge>{t(`preview.kind.${kind}`)}</Badge>
-          <span className="truncate" data-testid="preview-title">
-            {name}
-          </span>
+          {isLink ? (
+            <span className="truncate" title={name} data-testid="preview-title">
+              {name}
+            </span>
+          ) : (
+            <FileName name={name} testId="preview-title" />
+          )}
         </span>
       }
       description={[

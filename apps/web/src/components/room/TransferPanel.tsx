@@ -8,7 +8,7 @@ import { useI18n } from '@/lib/i18n';
 import { remainingSeconds, removeTransfer, useTransfers } from '@/lib/transfers';
 
 import { IconButton } from '../ui/button';
-import { ProgressBar } from '../ui/misc';
+import { FileName, ProgressBar } from '../ui/misc';
 import { useRoom } from './room-context';
 
 export function TransferPanel() {
@@ -45,9 +45,7 @@ export function TransferPanel() {
                     className="shrink-0 text-success"
                   />
                 )}
-                <span className="min-w-0 flex-1 truncate font-medium" title={item.name}>
-                  {item.name}
-                </span>
+                <FileName name={item.name} className="flex-1 font-medium" />
                 {item.status === 'done' ? (
                   <Check size={14} className="text-success" aria-label={t('transfers.done')} />
                 ) : null}

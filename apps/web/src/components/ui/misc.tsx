@@ -5,6 +5,8 @@ import { clsx } from 'clsx';
 import { Loader2 } from 'lucide-react';
 import type { ReactNode } from 'react';
 
+import { splitFileName } from '@/lib/format';
+
 export function Spinner({
   size = 16,
   className,
@@ -85,6 +87,33 @@ export function ProgressBar({
         style={{ width: `${pct}%` }}
       />
     </div>
+  );
+}
+
+/**
+ * A file name on one line that, when cut short, keeps its extension in view
+ * (`a-very-long-na….tar.gz`). Assistive technology reads the whole name once: the split copy is
+ * hidden from it (as flex items, its two parts would be read with a space between them).
+ */
+export function FileName({ name, className, testId }: { name: string; className?: string; testId?: string }) {
+  const { stem, extension } = splitFileName(name);
+  if (!extension) {
+    return (
+      <span className={clsx('block truncate', className)} title={name} data-testid={testId}>
+        {name}
+      </span>
+    );
+  }
+  return (
+    <span className={clsx('block min-w-0', className)} title={name} data-testid={testId}>
+      <span className="sr-only">{name}</span>
+      <span className="flex min-w-0" aria-hidden="true">
+        <span className="min-w-0 truncate">{stem}</span>
+        <span className="shrink-0" data-testid="file-name-extension">
+          {extension}
+        </span>
+      </span>
+    </span>
   );
 }
 
