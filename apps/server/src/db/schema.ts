@@ -45,7 +45,11 @@ export interface RoomsTable {
   updated_at: Millis;
 }
 
-/** One row per issued access token. */
+/**
+ * One row per issued access token. Every column is an integer or text: on PostgreSQL the token
+ * check reads a session as JSON beside its room (`sessionsRepository.findRoomAndSession`), and
+ * test/sessions/room-and-session.test.ts fails if a column would not come back the same.
+ */
 export interface SessionsTable {
   id: Generated<number>;
   jti: string;

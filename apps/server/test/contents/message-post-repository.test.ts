@@ -1,10 +1,9 @@
-import type { KyselyPlugin } from 'kysely';
 import { expect, it } from 'vitest';
 
 import { CONTENT_TYPE, type NewRoom } from '../../src/db/index.js';
 import { groupCommitState } from '../../src/db/prepared-query.js';
 import { contentsRepository, type NewMessage } from '../../src/modules/contents/contents.repository.js';
-import { describeEachDatabase, suiteDatabase } from '../support/db.js';
+import { describeEachDatabase, statementCounter, suiteDatabase } from '../support/db.js';
 
 const NOW = Date.UTC(2026, 11, 6, 23, 0, 0);
 let seq = 0;
@@ -24,18 +23,6 @@ const message = (roomId: number, text: string): NewMessage => ({
   author_id: 'a1b2c3d4e5f60718',
   author_name: null,
 });
-
-/** Counts the statements a Kysely instance runs (its executor calls `transformResult` once each). */
-function statementCounter(): KyselyPlugin & { count: number } {
-  return {
-    count: 0,
-    transformQuery: (args) => args.node,
-    transformResult(args) {
-      this.count += 1;
-      return Promise.resolve(args.result);
-    },
-  };
-}
 
 describeEachDatabase('posting a message (contentsRepository.insertMessageWithinQuota)', (engine) => {
   const database = suiteDatabase(engine);

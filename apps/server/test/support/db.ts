@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import type { KyselyPlugin } from 'kysely';
 import { Client, escapeIdentifier } from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
 
@@ -161,6 +162,18 @@ export function suiteDatabase(engine: DatabaseEngine): { readonly db: Database['
     get db() {
       if (!database) throw new Error('suiteDatabase: the database is opened in beforeAll');
       return database.db;
+    },
+  };
+}
+
+/** Counts the statements a Kysely instance runs (its executor calls `transformResult` once each). */
+export function statementCounter(): KyselyPlugin & { count: number } {
+  return {
+    count: 0,
+    transformQuery: (args) => args.node,
+    transformResult(args) {
+      this.count += 1;
+      return Promise.resolve(args.result);
     },
   };
 }

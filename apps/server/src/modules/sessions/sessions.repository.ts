@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import { type Insertable, type Kysely, PostgresAdapter, type Selectable, sql } from 'kysely';
 
 import type { DB } from '../../db/index.js';
 import { prepared, runUnit, step } from '../../db/prepared-query.js';
@@ -9,6 +9,20 @@ export type RefreshTokenRow = Selectable<DB['refresh_tokens']>;
 
 const sessionByJti = prepared((db, p: { jti: string }) =>
   db.selectFrom('sessions').selectAll().where('jti', '=', p.jti),
+);
+
+/**
+ * PostgreSQL: the room and, as JSON in the same row, the session of `jti` — one round trip
+ * instead of two. Every session column is an integer or text, so the JSON gives the same values
+ * the row would (checked by test/sessions/room-and-session.test.ts).
+ */
+const sessionOf = (jti: string) =>
+  sql<SessionRow | null>`(SELECT to_jsonb(s) FROM sessions s WHERE s.jti = ${jti})`.as('session_json');
+const roomBySlugWithSession = prepared((db, p: { slug: string; jti: string }) =>
+  db.selectFrom('rooms').selectAll().select(sessionOf(p.jti)).where('slug', '=', p.slug),
+);
+const roomByIdWithSession = prepared((db, p: { id: number; jti: string }) =>
+  db.selectFrom('rooms').selectAll().select(sessionOf(p.jti)).where('id', '=', p.id),
 );
 
 /** SQL for sessions (one row per access token), refresh tokens and the refresh blacklist. */
@@ -23,13 +37,24 @@ export const sessionsRepository = {
 
   /**
    * What checking a token reads: the room (by address or id) and the session of `jti`, in one
-   * step (on SQLite, two statements without a wait between them). No session without a room.
+   * step (on SQLite, two statements without a wait between them; on PostgreSQL one statement).
+   * No session without a room.
    */
-  findRoomAndSession(
+  async findRoomAndSession(
     db: Kysely<DB>,
     room: { slug: string } | { id: number },
     jti: string,
   ): Promise<{ room?: RoomRow; session?: SessionRow }> {
+    if (db.getExecutor().adapter instanceof PostgresAdapter) {
+      const { rows } =
+        'slug' in room
+          ? await roomBySlugWithSession.execute(db, { ...room, jti })
+          : await roomByIdWithSession.execute(db, { ...room, jti });
+      const [row] = rows;
+      if (!row) return {};
+      const { session_json: session, ...found } = row;
+      return session ? { room: found, session } : { room: found };
+    }
     return runUnit(db, function* () {
       const [found] = ('slug' in room ? yield* step(roomBySlug, room) : yield* step(roomById, room)).rows;
       if (!found) return {};
