@@ -12,6 +12,7 @@ import {
   browserAvailability,
   browserSuite,
   ensureRoom,
+  PHONE,
   sha256,
   tempFiles,
 } from './support/harness.js';
@@ -152,6 +153,29 @@ describeWithService(
       expect(created.status).toBe(201);
       return `${suite.server.url}${((await created.json()) as { path: string }).path}`;
     }
+
+    it('phone: a shared file keeps its extension in view; the drop box says "optional" once', async () => {
+      const room = 'e2e-link-phone';
+      await ensureRoom(suite.server.url, room);
+      const token = await apiSession(suite.server.url, room);
+      const name = `minutes-of-the-annual-general-meeting-${'z'.repeat(40)}.pdf`;
+      await apiUpload(room, token, name, Buffer.from('%PDF-1.4 minutes'));
+      const [file] = await apiContents(suite.server.url, room, token);
+      const fileLink = await apiLink(room, token, { permission: 1, content_ids: [file!.id] });
+      const visitor = await suite.newPage({ viewport: PHONE });
+      await visitor.goto(fileLink);
+      const shared = visitor.getByTestId('shared-files');
+      await shared.waitFor();
+      const extension = shared.getByTestId('file-name-extension');
+      expect(await extension.textContent()).toBe('.pdf');
+      const box = (await extension.boundingBox())!;
+      expect(box.x + box.width).toBeLessThanOrEqual(PHONE.width);
+
+      await visitor.goto(await apiLink(room, token, { permission: 2 }));
+      await visitor.getByTestId('dropbox').waitFor();
+      const label = await visitor.locator('label[for="dropbox-message"]').innerText();
+      expect(label.match(/optional/gi)).toHaveLength(1);
+    });
 
     it('a password-protected link: a wrong password shows an error, the right one enters', async () => {
       const room = 'e2e-link-password';

@@ -13,7 +13,7 @@ import { roomPath } from '@/lib/room-name';
 
 import { Button } from '../ui/button';
 import { Field, PasswordInput, Textarea } from '../ui/input';
-import { Alert, ProgressBar, Spinner } from '../ui/misc';
+import { Alert, FileName, ProgressBar, Spinner } from '../ui/misc';
 
 type State =
   | { kind: 'opening' }
@@ -271,7 +271,7 @@ function SharedFiles({ opened, files }: { opened: OpenShareLinkResponse; files: 
       <ul className="flex flex-col gap-2">
         {files.map((file) => (
           <li key={file.id} className="flex items-center gap-3 rounded-lg border border-border p-3 text-sm">
-            <span className="min-w-0 flex-1 truncate">{file.file_name}</span>
+            <FileName name={file.file_name ?? ''} className="flex-1" />
             <span className="text-xs text-muted">{formatBytes(file.size)}</span>
             <a
               href={`${getApiBase()}/contents/${file.id}?token=${encodeURIComponent(opened.token)}`}
