@@ -175,6 +175,24 @@ describeWithService(
       await visitor.getByTestId('dropbox').waitFor();
       const label = await visitor.locator('label[for="dropbox-message"]').innerText();
       expect(label.match(/optional/gi)).toHaveLength(1);
+
+      // A drop box into a full room says why the upload failed, not only that it did.
+      const full = 'e2e-link-full';
+      const made = await fetch(`${suite.server.url}/api/v1/rooms/${full}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ max_size: 1024 }),
+      });
+      expect(made.status).toBe(201);
+      const fullToken = await apiSession(suite.server.url, full);
+      await visitor.goto(await apiLink(full, fullToken, { permission: 2 }));
+      await visitor.getByTestId('dropbox').waitFor();
+      const big = join(files.dir, 'too-big-for-the-room.bin');
+      writeFileSync(big, Buffer.alloc(4096, 1));
+      await visitor.getByTestId('dropbox-input').setInputFiles(big);
+      await expect
+        .poll(() => sentItems(visitor).filter({ hasText: 'too-big-for-the-room.bin' }).innerText())
+        .toContain('Not enough space left in this room.');
     });
 
     it('a password-protected link: a wrong password shows an error, the right one enters', async () => {

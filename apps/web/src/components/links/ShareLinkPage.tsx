@@ -5,7 +5,7 @@ import { useCallback, useEffect, useRef, useState, type DragEvent, type FormEven
 
 import type { ContentView, OpenShareLinkResponse } from '@elizabeth/protocol';
 import { Permission } from '@elizabeth/protocol/constants';
-import { getApi, getApiBase, isApiError } from '@/lib/api-client';
+import { apiErrorFromBody, getApi, getApiBase, isApiError } from '@/lib/api-client';
 import { errorMessage } from '@/lib/errors';
 import { formatBytes } from '@/lib/format';
 import { useT } from '@/lib/i18n';
@@ -129,7 +129,9 @@ function PasswordForm({ wrong, onSubmit }: { wrong: boolean; onSubmit: (password
 
 interface Sent {
   key: string;
+  /** The message, or the file's name and size. */
   label: string;
+  file?: { name: string; size: number };
   progress: number;
   failed?: string;
 }
@@ -146,10 +148,28 @@ function DropBox({ opened }: { opened: OpenShareLinkResponse }) {
   const auth = { Authorization: `Bearer ${opened.token}` };
   const update = (key: string, patch: Partial<Sent>) =>
     setSent((list) => list.map((item) => (item.key === key ? { ...item, ...patch } : item)));
+  /** "Upload failed: <why>", the why from the server's error envelope (a full room, a link gone…). */
+  const failure = (status: number, body: string) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      parsed = undefined;
+    }
+    return `${t('shareLinks.uploadFailed')}: ${errorMessage(t, apiErrorFromBody(status, parsed))}`;
+  };
 
   function upload(file: File) {
     const key = `f${++counter.current}`;
-    setSent((list) => [...list, { key, label: `${file.name} (${formatBytes(file.size)})`, progress: 0 }]);
+    setSent((list) => [
+      ...list,
+      {
+        key,
+        label: `${file.name} (${formatBytes(file.size)})`,
+        file: { name: file.name, size: file.size },
+        progress: 0,
+      },
+    ]);
     const form = new FormData();
     form.append('file', file, file.name);
     const xhr = new XMLHttpRequest();
@@ -160,7 +180,7 @@ function DropBox({ opened }: { opened: OpenShareLinkResponse }) {
     };
     xhr.onload = () => {
       if (xhr.status === 201) update(key, { progress: 100 });
-      else update(key, { failed: t('shareLinks.uploadFailed') });
+      else update(key, { failed: failure(xhr.status, xhr.responseText) });
     };
     xhr.onerror = () => update(key, { failed: t('shareLinks.uploadFailed') });
     xhr.send(form);
@@ -182,7 +202,11 @@ function DropBox({ opened }: { opened: OpenShareLinkResponse }) {
       headers: { ...auth, 'Content-Type': 'application/json' },
       body: JSON.stringify({ text: message }),
     }).catch(() => undefined);
-    update(key, response?.status === 201 ? { progress: 100 } : { failed: t('shareLinks.uploadFailed') });
+    if (response?.status === 201) update(key, { progress: 100 });
+    else
+      update(key, {
+        failed: response ? failure(response.status, await response.text()) : t('shareLinks.uploadFailed'),
+      });
   }
 
   return (
@@ -244,7 +268,14 @@ function DropBox({ opened }: { opened: OpenShareLinkResponse }) {
             data-testid="dropbox-sent-item"
             data-done={item.progress === 100}
           >
-            <span className="truncate">{item.label}</span>
+            {item.file ? (
+              <span className="flex min-w-0 items-baseline gap-2">
+                <FileName name={item.file.name} className="flex-1" />
+                <span className="shrink-0 text-xs text-muted">{formatBytes(item.file.size)}</span>
+              </span>
+            ) : (
+              <span className="truncate">{item.label}</span>
+            )}
             {item.failed ? (
               <span className="text-xs text-danger">{item.failed}</span>
             ) : (
