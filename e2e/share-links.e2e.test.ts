@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -7,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithService } from '../apps/server/test/support/services.js';
 import {
   apiContents,
+  apiDownloadSha256,
   apiSession,
   apiUpload as harnessUpload,
   browserAvailability,
@@ -193,6 +195,44 @@ describeWithService(
       await expect
         .poll(() => sentItems(visitor).filter({ hasText: 'too-big-for-the-room.bin' }).innerText())
         .toContain('Not enough space left in this room.');
+    });
+
+    it('a drop box sends files with tus: a connection cut mid-file is retried and the file arrives whole', async () => {
+      const room = 'e2e-dropbox-resume';
+      await ensureRoom(suite.server.url, room);
+      const token = await apiSession(suite.server.url, room);
+      const visitor = await suite.newPage();
+      await visitor.goto(await apiLink(room, token, { permission: 2 }));
+      await visitor.getByTestId('dropbox').waitFor();
+      // The first PATCH loses its connection, as on a phone changing networks.
+      let cut = 0;
+      let patches = 0;
+      await visitor.route('**/api/v1/rooms/*/uploads/*', async (route) => {
+        if (route.request().method() !== 'PATCH') return route.continue();
+        patches += 1;
+        if (cut === 0) {
+          cut += 1;
+          return route.abort('connectionreset');
+        }
+        return route.continue();
+      });
+      const bytes = randomBytes(300 * 1024);
+      const path = join(files.dir, 'holiday.mov');
+      writeFileSync(path, bytes);
+      await visitor.getByTestId('dropbox-input').setInputFiles(path);
+      await expect
+        .poll(() => sentItems(visitor).filter({ hasText: 'holiday.mov' }).getAttribute('data-done'), {
+          timeout: 20_000,
+        })
+        .toBe('true');
+      expect(cut).toBe(1);
+      expect(patches).toBeGreaterThanOrEqual(2);
+      const [stored] = await apiContents(suite.server.url, room, token);
+      expect(stored!.file_name).toBe('holiday.mov');
+      expect(await apiDownloadSha256(suite.server.url, stored!.id, token)).toEqual({
+        sha256: sha256(bytes),
+        size: bytes.length,
+      });
     });
 
     it('a password-protected link: a wrong password shows an error, the right one enters', async () => {

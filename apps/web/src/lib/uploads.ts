@@ -13,9 +13,17 @@ export interface UploadOptions {
 let counter = 0;
 
 /** tus status of a failed request, when there was a response. */
-function statusOf(error: unknown): number | undefined {
+export function statusOf(error: unknown): number | undefined {
   const response = (error as { originalResponse?: { getStatus(): number } | null }).originalResponse;
   return response ? response.getStatus() : undefined;
+}
+
+/** tus retry delays: a dropped connection keeps trying for about a minute. */
+export const TUS_RETRY_DELAYS = [0, 1000, 3000, 5000, 10000, 20000, 30000];
+
+/** Whether a failed tus request is worth retrying: no answer (network), busy, locked, or a 5xx. */
+export function retryableTusStatus(status: number | undefined): boolean {
+  return status === undefined || status === 409 || status === 423 || status === 429 || status >= 500;
 }
 
 function bodyOf(error: unknown): string {
@@ -61,7 +69,7 @@ export async function uploadFiles(files: File[], options: UploadOptions): Promis
       const upload = new Upload(file, {
         endpoint,
         chunkSize: options.chunkSize > 0 ? options.chunkSize : Infinity,
-        retryDelays: [0, 1000, 3000, 5000, 10000, 20000, 30000],
+        retryDelays: TUS_RETRY_DELAYS,
         removeFingerprintOnSuccess: true,
         storeFingerprintForResuming: true,
         metadata: { filename: file.name, filetype: file.type || 'application/octet-stream' },
@@ -74,8 +82,7 @@ export async function uploadFiles(files: File[], options: UploadOptions): Promis
             void api.renew(options.room, true).catch(() => undefined);
             return true;
           }
-          if (status === undefined) return true; // network: keep trying (retryDelays bound it)
-          return status === 409 || status === 423 || status === 429 || status >= 500;
+          return retryableTusStatus(status); // network: keep trying (retryDelays bound it)
         },
         onProgress: (loaded, total) => updateTransfer(id, { loaded, total, status: 'active' }),
         onSuccess: () => {

@@ -6,10 +6,12 @@ import { useCallback, useEffect, useRef, useState, type DragEvent, type FormEven
 import type { ContentView, OpenShareLinkResponse } from '@elizabeth/protocol';
 import { Permission } from '@elizabeth/protocol/constants';
 import { apiErrorFromBody, getApi, getApiBase, isApiError } from '@/lib/api-client';
+import { useConfig } from '@/lib/config';
 import { errorMessage } from '@/lib/errors';
 import { formatBytes } from '@/lib/format';
 import { useT } from '@/lib/i18n';
 import { roomPath } from '@/lib/room-name';
+import { retryableTusStatus, statusOf, TUS_RETRY_DELAYS } from '@/lib/uploads';
 
 import { Button } from '../ui/button';
 import { Field, PasswordInput, Textarea } from '../ui/input';
@@ -140,6 +142,7 @@ interface Sent {
 function DropBox({ opened }: { opened: OpenShareLinkResponse }) {
   const t = useT();
   const room = opened.claims.room_name;
+  const { config } = useConfig();
   const [sent, setSent] = useState<Sent[]>([]);
   const [text, setText] = useState('');
   const [dragging, setDragging] = useState(false);
@@ -159,7 +162,11 @@ function DropBox({ opened }: { opened: OpenShareLinkResponse }) {
     return `${t('shareLinks.uploadFailed')}: ${errorMessage(t, apiErrorFromBody(status, parsed))}`;
   };
 
-  function upload(file: File) {
+  /**
+   * Sends one file with tus, like the room page: a dropped connection retries and resumes from
+   * the server's offset, so a visitor's large file survives a flaky network.
+   */
+  async function upload(file: File) {
     const key = `f${++counter.current}`;
     setSent((list) => [
       ...list,
@@ -170,24 +177,30 @@ function DropBox({ opened }: { opened: OpenShareLinkResponse }) {
         progress: 0,
       },
     ]);
-    const form = new FormData();
-    form.append('file', file, file.name);
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', `${getApiBase()}/rooms/${encodeURIComponent(room)}/contents`);
-    xhr.setRequestHeader('Authorization', auth.Authorization);
-    xhr.upload.onprogress = (event) => {
-      if (event.lengthComputable) update(key, { progress: Math.round((event.loaded / event.total) * 100) });
-    };
-    xhr.onload = () => {
-      if (xhr.status === 201) update(key, { progress: 100 });
-      else update(key, { failed: failure(xhr.status, xhr.responseText) });
-    };
-    xhr.onerror = () => update(key, { failed: t('shareLinks.uploadFailed') });
-    xhr.send(form);
+    const { Upload } = await import('tus-js-client');
+    const tus = new Upload(file, {
+      endpoint: `${getApiBase()}/rooms/${encodeURIComponent(room)}/uploads`,
+      chunkSize: config.upload.chunk_size > 0 ? config.upload.chunk_size : Infinity,
+      retryDelays: TUS_RETRY_DELAYS,
+      headers: auth,
+      metadata: { filename: file.name, filetype: file.type || 'application/octet-stream' },
+      onShouldRetry: (error) => retryableTusStatus(statusOf(error)),
+      onProgress: (loaded, total) =>
+        update(key, { progress: total > 0 ? Math.min(99, Math.round((loaded / total) * 100)) : 0 }),
+      onSuccess: () => update(key, { progress: 100 }),
+      onError: (error) => {
+        const response = (error as { originalResponse?: { getStatus(): number; getBody(): string } | null })
+          .originalResponse;
+        update(key, {
+          failed: response ? failure(response.getStatus(), response.getBody()) : t('shareLinks.uploadFailed'),
+        });
+      },
+    });
+    tus.start();
   }
 
   function addFiles(files: FileList | null) {
-    for (const file of Array.from(files ?? [])) upload(file);
+    for (const file of Array.from(files ?? [])) void upload(file);
   }
 
   async function sendMessage(event: FormEvent) {
