@@ -148,7 +148,24 @@ function DropBox({ opened }: { opened: OpenShareLinkResponse }) {
   const [dragging, setDragging] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   const counter = useRef(0);
-  const auth = { Authorization: `Bearer ${opened.token}` };
+  // The link's session outlives its access tokens (2 h by default): a page left open renews the
+  // token with the refresh token instead of failing every upload after that.
+  const session = useRef({ token: opened.token, refresh: opened.refresh_token ?? undefined });
+  const renewing = useRef<Promise<void> | undefined>(undefined);
+  const renew = () =>
+    (renewing.current ??= (async () => {
+      const refresh = session.current.refresh;
+      if (!refresh) throw new Error('no refresh token');
+      const next = await getApi().refresh(refresh);
+      session.current = { token: next.access_token, refresh: next.refresh_token };
+    })().finally(() => {
+      renewing.current = undefined;
+    }));
+  /** The Authorization header, after any renewal under way. */
+  const authorization = async () => {
+    await renewing.current?.catch(() => undefined);
+    return `Bearer ${session.current.token}`;
+  };
   const update = (key: string, patch: Partial<Sent>) =>
     setSent((list) => list.map((item) => (item.key === key ? { ...item, ...patch } : item)));
   /** "Upload failed: <why>", the why from the server's error envelope (a full room, a link gone…). */
@@ -182,9 +199,18 @@ function DropBox({ opened }: { opened: OpenShareLinkResponse }) {
       endpoint: `${getApiBase()}/rooms/${encodeURIComponent(room)}/uploads`,
       chunkSize: config.upload.chunk_size > 0 ? config.upload.chunk_size : Infinity,
       retryDelays: TUS_RETRY_DELAYS,
-      headers: auth,
       metadata: { filename: file.name, filetype: file.type || 'application/octet-stream' },
-      onShouldRetry: (error) => retryableTusStatus(statusOf(error)),
+      onBeforeRequest: async (request) => {
+        request.setHeader('Authorization', await authorization());
+      },
+      onShouldRetry: (error, attempt) => {
+        const status = statusOf(error);
+        if (status === 401 && attempt < 2) {
+          void renew().catch(() => undefined);
+          return true;
+        }
+        return retryableTusStatus(status);
+      },
       onProgress: (loaded, total) =>
         update(key, { progress: total > 0 ? Math.min(99, Math.round((loaded / total) * 100)) : 0 }),
       onSuccess: () => update(key, { progress: 100 }),
@@ -210,11 +236,21 @@ function DropBox({ opened }: { opened: OpenShareLinkResponse }) {
     const key = `m${++counter.current}`;
     setSent((list) => [...list, { key, label: message, progress: 0 }]);
     setText('');
-    const response = await fetch(`${getApiBase()}/rooms/${encodeURIComponent(room)}/messages`, {
-      method: 'POST',
-      headers: { ...auth, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ text: message }),
-    }).catch(() => undefined);
+    const post = async () =>
+      fetch(`${getApiBase()}/rooms/${encodeURIComponent(room)}/messages`, {
+        method: 'POST',
+        headers: { Authorization: await authorization(), 'Content-Type': 'application/json' },
+        body: JSON.stringify({ text: message }),
+      }).catch(() => undefined);
+    let response = await post();
+    if (
+      response?.status === 401 &&
+      (await renew().then(
+        () => true,
+        () => false,
+      ))
+    )
+      response = await post();
     if (response?.status === 201) update(key, { progress: 100 });
     else
       update(key, {
